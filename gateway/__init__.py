@@ -1,0 +1,1 @@
+"""llmdrill gateway: the runbook resilience stack under test."""
