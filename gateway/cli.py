@@ -1,0 +1,92 @@
+"""``llmdrill gateway``: serve the stack, print the base URL as the first line of stdout."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import socket
+import sys
+
+from .config import ConfigError, load_config
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llmdrill gateway", description="Run the runbook's resilience stack.")
+    p.add_argument("--config", help="YAML config file (defaults: the runbook's values)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    p.add_argument("--events", help="append every upstream call and state change to this JSONL file")
+    p.add_argument("--epoch", type=float, help="CLOCK_MONOTONIC second of the run's t=0 (for --events)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting, e.g. --set cache.enabled=false (repeatable)")
+    p.add_argument("--log-level", default="warning")
+    return p
+
+
+def _overrides(pairs: list[str]) -> dict[str, object]:
+    import yaml
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", [f"expected KEY=VALUE, got {pair!r}"])
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError("--set", [f"{key}: {part} is already a value"])
+            node = nxt
+        node[parts[-1]] = yaml.safe_load(raw)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = load_config(args.config, overrides=_overrides(args.set))
+    except ConfigError as exc:
+        print(f"llmdrill gateway: bad configuration\n{exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from .service.app import Gateway, create_app
+
+    remote = not _is_loopback(args.host)
+    if remote and config.admin_token is None:
+        print("llmdrill gateway: binding beyond loopback; /admin/config stays closed until admin_token "
+              "(or LLMDRILL_ADMIN_TOKEN) is set", file=sys.stderr)
+    try:
+        gateway = Gateway(config, events_path=args.events, epoch=args.epoch, require_admin_token=remote)
+    except ValueError as exc:
+        print(f"llmdrill gateway: {exc}", file=sys.stderr)
+        return 2
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"llmdrill gateway: cannot bind {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    server = uvicorn.Server(uvicorn.Config(create_app(gateway), log_level=args.log_level, access_log=False,
+                                           lifespan="on", timeout_graceful_shutdown=5))
+    print(f"http://{shown}:{port}", flush=True)
+    server.run(sockets=[sock])
+    return 0

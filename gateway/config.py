@@ -1,0 +1,301 @@
+"""The gateway's one typed configuration, with the runbook's defaults.
+
+Sources, later ones winning: the defaults below, a YAML file, scenario ``stack:``
+overrides (a nested mapping of the same shape), then the environment
+(``LLM_PROVIDER``, ``LLMDRILL_<PROVIDER>_URL``, ``<PROVIDER>_API_KEY``).
+Every duration is written as "10s"/"500ms"/... and multiplied by ``time_scale``
+when the stack is built, so a compressed scenario compresses the stack with it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from .durations import parse_duration
+from .outcomes import PROVIDERS
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderSettings(_Strict):
+    url: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
+    model: str | None = None
+    weight: float = Field(default=0.0, ge=0.0)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    timeout: Duration | None = None
+    enabled: bool = True
+
+
+# Runbook "Arquitectura Multi-LLM": 70/20/10; "Queue System": 100 rpm; "Paso 4": 60 000 tpm.
+_DEFAULT_PROVIDERS: dict[str, dict[str, Any]] = {
+    "qwen": {"weight": 0.7, "rpm": 100, "tpm": 60000},
+    "claude": {"weight": 0.2},
+    "openai": {"weight": 0.1},
+}
+
+
+def _default_providers() -> dict[str, ProviderSettings]:
+    return {name: ProviderSettings(**raw) for name, raw in _DEFAULT_PROVIDERS.items()}
+
+
+class BreakerSettings(_Strict):
+    mode: Literal["consecutive", "rate"] = "consecutive"
+    failure_threshold: int = Field(default=5, ge=1)
+    recovery_timeout: Duration = 60.0
+    half_open_probes: int = Field(default=3, ge=1)
+    half_open_successes: int = Field(default=3, ge=1)
+    window_size: int = Field(default=100, ge=1)
+    minimum_calls: int = Field(default=20, ge=1)
+    failure_rate: float = Field(default=0.5, gt=0.0, le=1.0)
+    slow_call_duration: Duration = 10.0
+    slow_call_rate: float = Field(default=1.0, gt=0.0, le=1.0)
+
+
+class RetrySettings(_Strict):
+    max: int = Field(default=3, ge=0, le=20)
+    base_delay: Duration = 0.5
+    max_delay: Duration = 8.0
+    budget: float = Field(default=0.2, ge=0.0, le=10.0)
+    budget_window: Duration = 60.0
+    budget_min_retries: int = Field(default=3, ge=0)
+    max_retry_after: Duration = 60.0
+
+
+class RouterSettings(_Strict):
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    probe_interval: Duration = 30.0
+    unhealthy_error_rate: float = Field(default=0.5, gt=0.0, le=1.0)
+    unhealthy_latency: Duration = 8.0
+
+
+class QueueSettings(_Strict):
+    max_depth: int = Field(default=50, ge=0)
+    max_wait: Duration = 30.0
+
+
+class SimilaritySettings(_Strict):
+    enabled: bool = False
+    threshold: float = Field(default=0.9, gt=0.0, le=1.0)
+    guard: bool = True
+
+
+class CacheSettings(_Strict):
+    enabled: bool = True
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str | None = None
+    ttl: Duration = 300.0
+    max_entries: int = Field(default=10_000, ge=1)
+    similarity: SimilaritySettings = SimilaritySettings()
+
+
+class ModeSettings(_Strict):
+    enabled: bool = False
+    auto: bool = False
+
+
+class AutoModeSettings(_Strict):
+    window: Duration = 60.0
+    hold: Duration = 60.0
+    min_samples: int = Field(default=20, ge=1)
+
+
+class FallbackSettings(_Strict):
+    enabled: bool = True
+
+
+class GatewayConfig(_Strict):
+    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
+    provider: str = "auto"
+    timeout: Duration = 10.0          # runbook Estrategia 4: 10 s per call
+    deadline: Duration = 30.0         # the user gives up at 30 s (runbook "Timeouts en requests (>30s)")
+    breaker: BreakerSettings = BreakerSettings()
+    retries: RetrySettings = RetrySettings()
+    router: RouterSettings = RouterSettings()
+    queue: QueueSettings = QueueSettings()
+    cache: CacheSettings = CacheSettings()
+    conservation: ModeSettings = ModeSettings()
+    degraded: ModeSettings = ModeSettings()
+    auto_modes: AutoModeSettings = AutoModeSettings()
+    fallback: FallbackSettings = FallbackSettings()
+    time_scale: float = Field(default=1.0, gt=0.0, le=100.0)
+    seed: int = 0
+    admin_token: str | None = Field(default=None, repr=False)
+    max_prompt_chars: int = Field(default=20_000, ge=1)
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _merge_provider_defaults(cls, value: object) -> object:
+        # A scenario that says `qwen: {weight: 0.5}` keeps qwen's runbook rpm/tpm.
+        if not isinstance(value, Mapping):
+            return value
+        merged: dict[str, Any] = {k: dict(v) for k, v in _DEFAULT_PROVIDERS.items()}
+        for name, entry in value.items():
+            if name not in PROVIDERS:
+                raise ValueError(f"unknown provider {name!r}{_suggest(str(name), PROVIDERS)}")
+            if isinstance(entry, ProviderSettings):
+                entry = entry.model_dump(exclude_unset=True)
+            if entry is None:
+                entry = {}
+            if not isinstance(entry, Mapping):
+                return value  # let the model report the type error at its path
+            merged[name] = {**merged[name], **entry}
+        return merged
+
+    @field_validator("providers")
+    @classmethod
+    def _some_weight(cls, value: dict[str, ProviderSettings]) -> dict[str, ProviderSettings]:
+        if not any(p.weight > 0 and p.enabled for p in value.values()):
+            raise ValueError("at least one enabled provider needs a weight > 0")
+        return value
+
+    @field_validator("provider")
+    @classmethod
+    def _known_override(cls, value: str) -> str:
+        if value not in (*PROVIDERS, "auto"):
+            raise ValueError(f"unknown provider {value!r}{_suggest(value, (*PROVIDERS, 'auto'))}")
+        return value
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.time_scale
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names each bad field."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.where = where
+        self.problems = problems
+        super().__init__("\n".join(f"{where}: {p}" for p in problems))
+
+
+def _suggest(name: str, valid: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(name, list(valid), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _known_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            current = ann
+        elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            current = args[-1]   # dict[str, Model]: the next path part is the key
+        else:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            if parent and parent[0] == "providers" and len(parent) == 2:
+                valid = list(ProviderSettings.model_fields)
+            else:
+                valid = _known_fields(GatewayConfig, parent)
+            problems.append(f"{path}: unknown field{_suggest(str(loc[-1]), valid)}")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}: {msg}")
+    return problems
+
+
+def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> GatewayConfig:
+    if not isinstance(data, Mapping):
+        raise ConfigError(where, [f"expected a mapping of settings, got {type(data).__name__}"])
+    try:
+        return GatewayConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(where, _describe(exc)) from None
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> GatewayConfig:
+    """Defaults ← YAML file ← overrides ← environment."""
+    data: dict[str, Any] = {}
+    where = "config"
+    if path is not None:
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(where, ["file not found"]) from None
+        except (IsADirectoryError, PermissionError) as exc:
+            raise ConfigError(where, [str(exc.strerror or exc)]) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(where, [f"not UTF-8 text (byte {exc.start})"]) from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f"line {mark.line + 1}: " if mark is not None else ""
+            raise ConfigError(where, [f"{line}invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(where, [f"expected a mapping at the top level, got {type(loaded).__name__}"])
+        data = loaded
+    if overrides:
+        data = _deep_merge(data, overrides)
+    env = os.environ if environ is None else environ
+    data = _deep_merge(data, _from_environment(env))
+    return config_from_mapping(data, where)
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if env.get("LLM_PROVIDER"):
+        out["provider"] = env["LLM_PROVIDER"].strip().lower()
+    providers: dict[str, Any] = {}
+    for name in PROVIDERS:
+        entry: dict[str, Any] = {}
+        url = env.get(f"LLMDRILL_{name.upper()}_URL")
+        if url:
+            entry["url"] = url
+        key_var = {"qwen": "DASHSCOPE_API_KEY", "claude": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}[name]
+        key = env.get(f"LLMDRILL_{name.upper()}_API_KEY") or env.get(key_var)
+        if key:
+            entry["api_key"] = key
+        if entry:
+            providers[name] = entry
+    if providers:
+        out["providers"] = providers
+    if env.get("LLMDRILL_ADMIN_TOKEN"):
+        out["admin_token"] = env["LLMDRILL_ADMIN_TOKEN"]
+    return out

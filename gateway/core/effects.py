@@ -1,0 +1,55 @@
+"""The effects the request path asks its interpreter to perform.
+
+The request path is a generator (sans-I/O, like h11): it yields one of these and
+is resumed with the effect's result.  The asyncio shell performs them with httpx,
+Redis and ``asyncio.sleep``; the SimPy twin performs them in virtual time.
+
+=============  =============================================================
+effect         result sent back
+=============  =============================================================
+CallProvider   ``Completion`` or ``ProviderFailure`` (never an exception)
+Sleep          ``None`` once the time has passed
+CacheGet       the cached string or ``None``
+CacheSet       ``None``
+=============  =============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from ..outcomes import ChatRequest, Completion, ProviderFailure
+
+
+@dataclass(frozen=True, slots=True)
+class CallProvider:
+    provider: str
+    request: ChatRequest
+    timeout_s: float
+    probe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CacheGet:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSet:
+    key: str
+    value: str
+    ttl_s: float
+
+
+Effect: TypeAlias = CallProvider | Sleep | CacheGet | CacheSet
+CallResult: TypeAlias = Completion | ProviderFailure
+
+#: A request-path process: yields effects, receives their results, returns T.
+Flow: TypeAlias = Generator[Effect, Any, Any]

@@ -1,0 +1,207 @@
+"""One LLM call through the whole stack: cache → router → breaker → queue → call → retry.
+
+Pure and sans-I/O: a generator that yields ``effects`` and is resumed with their
+results; time comes from ``stack.clock``.  What the runbook's ``route()`` meant,
+done safely:
+
+- failover first: a retryable failure moves the request to another provider the
+  router still admits, at once (the runbook's "Failover automático a backup");
+- when no other provider is left, back off (jitter, Retry-After honoured) and try
+  again, at most ``max_retries`` times and only while the retry budget allows;
+- a hard cap on attempts per request (``router.max_attempts``) and the request's
+  end-to-end deadline bound everything: no recursion, no unbounded loop;
+- permanent failures (spend cap, ``insufficient_quota``) are never retried on that
+  provider; a 4xx of our own making is not retried anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure, Usage
+from ..policy.cache_policy import cache_key
+from ..policy.limiter import Shed
+from ..policy.router import AttemptBudget
+from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
+from .observer import StateEvent
+from .stack import Stack
+
+
+@dataclass(frozen=True, slots=True)
+class LlmResult:
+    completion: Completion | None
+    cache_hit: bool = False
+    cache_key: str | None = None
+    attempts: int = 0
+    failures: tuple[ProviderFailure, ...] = ()
+    #: set when nothing was called because every provider's queue shed the request
+    shed_retry_after_s: float | None = None
+
+    @property
+    def bad_response(self) -> bool:
+        return any(f.kind is FailureKind.BAD_RESPONSE for f in self.failures)
+
+
+def encode_completion(c: Completion) -> str:
+    return json.dumps(
+        {"provider": c.provider, "model": c.model, "text": c.text,
+         "prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens},
+        ensure_ascii=False, separators=(",", ":"),
+    )
+
+
+def decode_completion(raw: str) -> Completion | None:
+    """A cached completion, or None when the entry is unreadable (treated as a miss)."""
+    try:
+        d = json.loads(raw)
+        return Completion(
+            provider=str(d["provider"]), model=str(d["model"]), text=str(d["text"]),
+            usage=Usage(int(d["prompt_tokens"]), int(d["completion_tokens"])),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSpec:
+    """What identifies an answer: the task, the user's prompt and the parameters."""
+
+    task: str
+    prompt: str
+    params: Mapping[str, object]
+    #: opt in to the similarity index (only for prompts a user typed)
+    similar: bool = False
+
+    def key(self) -> str:
+        return cache_key(self.task, self.prompt, self.params)
+
+
+def lookup_cache(stack: Stack, spec: CacheSpec) -> Flow:
+    """Exact key first, then (opt-in) the similarity index. Returns (key, Completion | None)."""
+    key = spec.key()
+    raw = yield CacheGet(key)
+    sim = stack.config.cache.similarity
+    if raw is None and spec.similar and sim.enabled:
+        near = stack.similarity.find(spec.prompt, sim.threshold, sim.guard)
+        if near is not None and near != key:
+            raw = yield CacheGet(near)
+    hit = decode_completion(raw) if raw is not None else None
+    return key, hit
+
+
+def remember(stack: Stack, spec: CacheSpec, completion: Completion, ttl_s: float) -> Flow:
+    key = spec.key()
+    yield CacheSet(key, encode_completion(completion), ttl_s)
+    if spec.similar and stack.config.cache.similarity.enabled:
+        stack.similarity.add(spec.prompt, key)
+
+
+def call_llm(
+    stack: Stack,
+    request: ChatRequest,
+    *,
+    deadline_at: float,
+    conservation: bool,
+    cache: CacheSpec | None = None,
+) -> Flow:
+    """Get one completion; with ``cache`` set, look it up first.
+
+    Returns ``LlmResult``; the caller stores a good answer with ``remember``.
+    """
+    clock = stack.clock
+    key: str | None = None
+    if cache is not None and stack.config.cache.enabled:
+        key, hit = yield from lookup_cache(stack, cache)
+        if hit is not None:
+            return LlmResult(hit, cache_hit=True, cache_key=key)
+
+    policy = stack.retry_policy(conservation)
+    budget = AttemptBudget(stack.router.config.max_attempts)
+    tokens = request.estimated_tokens()
+    excluded: set[str] = set()       # tried and failed in this round
+    spent: set[str] = set()          # permanently out for this request
+    failures: list[ProviderFailure] = []
+    shed_after: list[float] = []
+    attempts = retries = 0
+    after_backoff = False
+
+    while True:
+        now = clock.now()
+        if now >= deadline_at:
+            break
+        provider = stack.router.choose(now, stack.rng, exclude=excluded | spent)
+        if provider is None:
+            last = failures[-1] if failures else None
+            if last is None or last.kind is FailureKind.CLIENT_ERROR:
+                break
+            retryable = [f for f in failures if f.provider not in spent] or [last]
+            decision = policy.decide(retryable[-1], retries, now, stack.rng)
+            if not decision.retry or now + decision.delay_s >= deadline_at:
+                break
+            if decision.delay_s > 0:
+                yield Sleep(decision.delay_s)
+            retries += 1
+            after_backoff = True
+            excluded.clear()
+            continue
+        if provider in excluded or provider in spent:
+            break  # a router that ignores `exclude` must not loop us forever
+
+        breaker = stack.breakers[provider]
+        if not breaker.try_acquire(now):
+            excluded.add(provider)
+            continue
+        if not budget.take():
+            breaker.release(now)
+            break
+        limiter = stack.limiters.get(provider)
+        if limiter is not None:
+            admit = limiter.reserve(now, tokens)
+            if isinstance(admit, Shed):
+                breaker.release(now)
+                excluded.add(provider)
+                shed_after.append(admit.retry_after_s)
+                stack.observer.on_state(StateEvent(now, "shed", {"provider": provider, "reason": admit.reason}))
+                continue
+            if admit.start_at > now:
+                if admit.start_at >= deadline_at:
+                    breaker.release(now)
+                    excluded.add(provider)
+                    continue
+                yield Sleep(admit.start_at - now)
+
+        stack.retry_budget.record_attempt(clock.now(), after_backoff)
+        after_backoff = False
+        started = clock.now()
+        timeout = max(0.0, min(stack.call_timeout_s[provider], deadline_at - started))
+        result = yield CallProvider(provider, request, timeout)
+        attempts += 1
+        stack.record_call(provider, started, clock.now(), result)
+        if isinstance(result, Completion):
+            return LlmResult(result, cache_key=key, attempts=attempts, failures=tuple(failures))
+        failures.append(result)
+        if result.kind is FailureKind.CLIENT_ERROR:
+            break
+        if result.permanent:
+            spent.add(provider)
+        else:
+            excluded.add(provider)
+
+    shed = min(shed_after) if shed_after and attempts == 0 else None
+    return LlmResult(None, cache_key=key, attempts=attempts, failures=tuple(failures),
+                     shed_retry_after_s=shed)
+
+
+def probe_due_providers(stack: Stack, request: ChatRequest) -> Flow:
+    """Active health probes: only providers the router says are due, each at most once per interval."""
+    now = stack.clock.now()
+    for provider in stack.router.due_probes(now):
+        breaker = stack.breakers[provider]
+        if not breaker.try_acquire(now):
+            continue
+        started = stack.clock.now()
+        result = yield CallProvider(provider, request, stack.call_timeout_s[provider], probe=True)
+        stack.record_call(provider, started, stack.clock.now(), result, probe=True)
+        now = stack.clock.now()

@@ -1,0 +1,82 @@
+"""What the request path reports as it goes: the seam to metrics and records.
+
+The live shell plugs in Prometheus metrics and an event log; the twin plugs in
+record writers.  Observers must not raise into the request path: ``Observers``
+isolates a failing one, as resilience4j's event publisher does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    provider: str
+    started_at: float
+    latency_s: float
+    result: str               # "ok" or a FailureKind value
+    status: int | None
+    probe: bool = False
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateEvent:
+    at: float
+    kind: str                 # "breaker" | "mode" | "shed" | "admin"
+    detail: dict[str, Any]
+
+
+class Observer(Protocol):
+    def on_call(self, event: CallEvent) -> None: ...
+    def on_state(self, event: StateEvent) -> None: ...
+    def on_request(self, summary: Any) -> None: ...
+
+
+class NullObserver:
+    __slots__ = ()
+
+    def on_call(self, event: CallEvent) -> None:
+        pass
+
+    def on_state(self, event: StateEvent) -> None:
+        pass
+
+    def on_request(self, summary: Any) -> None:
+        pass
+
+
+class Observers:
+    """Fan out to several observers; one that raises is counted, not propagated."""
+
+    __slots__ = ("errors", "_observers")
+
+    def __init__(self, *observers: Observer) -> None:
+        self._observers = list(observers)
+        self.errors = 0
+
+    def add(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def on_call(self, event: CallEvent) -> None:
+        for o in self._observers:
+            try:
+                o.on_call(event)
+            except Exception:
+                self.errors += 1
+
+    def on_state(self, event: StateEvent) -> None:
+        for o in self._observers:
+            try:
+                o.on_state(event)
+            except Exception:
+                self.errors += 1
+
+    def on_request(self, summary: Any) -> None:
+        for o in self._observers:
+            try:
+                o.on_request(summary)
+            except Exception:
+                self.errors += 1

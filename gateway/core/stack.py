@@ -1,0 +1,209 @@
+"""The gateway's shared policy state, built from one ``GatewayConfig``.
+
+Pure: no I/O.  Time comes from the injected ``Clock``; randomness from one seeded
+``random.Random``.  Both interpreters (asyncio and SimPy) build a ``Stack`` and
+run the flows of ``llm_flow`` and ``pipeline`` against it, so every decision the
+twin makes is the decision the live gateway would make.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ..clock import Clock
+from ..config import GatewayConfig
+from ..outcomes import Completion, FailureKind, ProviderFailure, RateLimitSnapshot
+from ..policy.breaker import BreakerConfig, BreakerTransition, CircuitBreaker
+from ..policy.cache_policy import SimilarityIndex
+from ..policy.limiter import LimiterConfig, RateLimitQueue
+from ..policy.modes import (
+    ConservationSettings,
+    ModeChange,
+    ModeConfig,
+    ModeController,
+    Modes,
+)
+from ..policy.retry import RetryBudget, RetryConfig, RetryPolicy
+from ..policy.router import Router, RouterConfig
+from .observer import CallEvent, NullObserver, Observer, StateEvent
+
+#: The runbook's conservation mode ("Estrategia 1") and its normal values.
+CONSERVATION = ConservationSettings()
+NORMAL = ConservationSettings(cache_ttl_s=300.0, max_tokens=500, short_prompt=False, max_retries=3)
+
+
+@dataclass(frozen=True, slots=True)
+class ModeView:
+    conservation: bool
+    degraded: bool
+    settings: ConservationSettings
+
+
+class Stack:
+    """Breakers, router, limiters, retry budget, modes and cache index of one gateway."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        clock: Clock,
+        observer: Observer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.observer: Observer = observer if observer is not None else NullObserver()
+        self.rng = rng if rng is not None else random.Random(config.seed)
+        s = config.scaled
+        b = config.breaker
+        self.providers = tuple(n for n, p in config.providers.items() if p.enabled)
+        breaker_config = BreakerConfig(
+            mode=b.mode,
+            failure_threshold=b.failure_threshold,
+            recovery_timeout_s=s(b.recovery_timeout),
+            half_open_max_probes=b.half_open_probes,
+            half_open_successes_to_close=min(b.half_open_successes, b.half_open_probes),
+            window_size=b.window_size,
+            minimum_calls=b.minimum_calls,
+            failure_rate_threshold=b.failure_rate,
+            slow_call_duration_s=s(b.slow_call_duration),
+            slow_call_rate_threshold=b.slow_call_rate,
+        )
+        self.breakers = {
+            name: CircuitBreaker(name, breaker_config, on_transition=self._on_breaker)
+            for name in self.providers
+        }
+        r = config.router
+        self.router = Router(
+            RouterConfig(
+                weights={n: config.providers[n].weight for n in self.providers},
+                max_attempts=r.max_attempts,
+                probe_interval_s=s(r.probe_interval),
+                unhealthy_error_rate=r.unhealthy_error_rate,
+                unhealthy_latency_s=s(r.unhealthy_latency),
+                override=config.provider if config.provider in self.providers else None,
+            ),
+            self.breakers,
+        )
+        self.limiters: dict[str, RateLimitQueue] = {}
+        for name in self.providers:
+            p = config.providers[name]
+            if p.rpm is not None or p.tpm is not None:
+                self.limiters[name] = RateLimitQueue(
+                    LimiterConfig(
+                        rpm=p.rpm,
+                        tpm=p.tpm,
+                        window_s=s(60.0),
+                        max_queue=config.queue.max_depth,
+                        max_wait_s=s(config.queue.max_wait),
+                    )
+                )
+        rt = config.retries
+        self.retry_budget = RetryBudget(self._retry_config(rt.max))
+        self._retry_normal = RetryPolicy(self._retry_config(rt.max), self.retry_budget)
+        self._retry_conservation = RetryPolicy(
+            self._retry_config(CONSERVATION.max_retries), self.retry_budget
+        )
+        am = config.auto_modes
+        self.modes = ModeController(
+            ModeConfig(
+                auto=config.conservation.auto or config.degraded.auto,
+                window_s=s(am.window),
+                hold_s=s(am.hold),
+                min_samples=am.min_samples,
+            ),
+            on_change=self._on_mode,
+        )
+        self._auto_conservation = config.conservation.auto
+        self._auto_degraded = config.degraded.auto
+        now = clock.now()
+        self.modes.set_manual(
+            now,
+            conservation=True if config.conservation.enabled else (None if config.conservation.auto else False),
+            degraded=True if config.degraded.enabled else (None if config.degraded.auto else False),
+        )
+        self.similarity = SimilarityIndex(config.cache.max_entries)
+        self.quota: dict[str, RateLimitSnapshot] = {}
+        self.call_timeout_s = {
+            name: s(config.providers[name].timeout or config.timeout) for name in self.providers
+        }
+        self.deadline_s = s(config.deadline)
+
+    # -- configuration views ------------------------------------------------
+
+    def _retry_config(self, max_retries: int) -> RetryConfig:
+        rt = self.config.retries
+        s = self.config.scaled
+        return RetryConfig(
+            max_retries=max_retries,
+            base_delay_s=s(rt.base_delay),
+            max_delay_s=s(rt.max_delay),
+            max_retry_after_s=s(rt.max_retry_after),
+            budget_ratio=rt.budget,
+            budget_window_s=s(rt.budget_window),
+            budget_min_retries=rt.budget_min_retries,
+        )
+
+    def mode_view(self, now: float) -> ModeView:
+        m: Modes = self.modes.state(now)
+        conservation = m.conservation if (self._auto_conservation or m.conservation_source == "manual") \
+            else False
+        degraded = m.degraded if (self._auto_degraded or m.degraded_source == "manual") else False
+        return ModeView(conservation, degraded, CONSERVATION if conservation else NORMAL)
+
+    def retry_policy(self, conservation: bool) -> RetryPolicy:
+        return self._retry_conservation if conservation else self._retry_normal
+
+    # -- what happened -------------------------------------------------------
+
+    def record_call(
+        self,
+        provider: str,
+        started_at: float,
+        finished_at: float,
+        result: Completion | ProviderFailure,
+        probe: bool = False,
+    ) -> None:
+        """Feed one finished upstream call to every policy that learns from it."""
+        latency = finished_at - started_at
+        breaker = self.breakers[provider]
+        if isinstance(result, Completion):
+            ok, label, status, rate_limited = True, "ok", 200, False
+            if result.rate_limits is not None:
+                self.quota[provider] = result.rate_limits
+        else:
+            ok, label, status = False, result.kind.value, result.status
+            rate_limited = result.kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED)
+            if result.rate_limits is not None:
+                self.quota[provider] = result.rate_limits
+        # A 4xx of our own making says nothing about the provider's health.
+        if ok or (isinstance(result, ProviderFailure) and result.kind is FailureKind.CLIENT_ERROR):
+            breaker.on_success(finished_at, latency)
+        else:
+            breaker.on_failure(finished_at, latency)
+        if probe:
+            self.router.record_probe(provider, finished_at, ok, latency)
+        else:
+            self.router.record(provider, finished_at, ok, latency)
+            self.modes.observe(finished_at, ok, latency, rate_limited)
+        self.observer.on_call(CallEvent(provider, started_at, latency, label, status, probe))
+
+    def _on_breaker(self, t: BreakerTransition) -> None:
+        self.observer.on_state(
+            StateEvent(
+                t.at,
+                "breaker",
+                {"provider": t.provider, "from_state": str(t.from_state), "to_state": str(t.to_state),
+                 "reason": t.reason},
+            )
+        )
+
+    def _on_mode(self, change: ModeChange) -> None:
+        detail = {k: (str(v) if not isinstance(v, bool | int | float | type(None)) else v)
+                  for k, v in _fields(change).items()}
+        self.observer.on_state(StateEvent(getattr(change, "at", self.clock.now()), "mode", detail))
+
+
+def _fields(obj: object) -> dict[str, object]:
+    names = getattr(obj, "__slots__", None) or getattr(obj, "__dataclass_fields__", {})
+    return {n: getattr(obj, n) for n in names}

@@ -1,0 +1,129 @@
+"""Prometheus metrics under the runbook's names.
+
+Counters and histograms are fed by the request path's observer events; states
+(breakers, modes, quota) are read from the stack at scrape time, so a breaker
+that went HALF_OPEN by the passage of time shows as such without anyone calling it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from ..core.observer import CallEvent, StateEvent
+from ..core.pipeline import ParseOutcome
+from ..core.stack import Stack
+from ..outcomes import FailureKind
+
+# Buckets that resolve the runbook's thresholds (10 s, 15 s, 20 s, 30 s) exactly.
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 12.5, 15, 20, 30, 60)
+_BREAKER_CODE = {"closed": 0, "open": 1, "half_open": 2, "forced_open": 3, "disabled": 4}
+
+
+class GatewayMetrics:
+    """An Observer that turns request-path events into Prometheus series."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.llm_duration = Histogram("llm_request_duration_seconds", "Upstream LLM call duration",
+                                      ["provider"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.llm_requests = Counter("llm_requests_total", "Upstream LLM calls by result",
+                                    ["provider", "result"], registry=r)
+        self.timeouts = Counter("llm_timeouts_total", "Upstream calls that timed out", ["provider"], registry=r)
+        self.rate_limits = Counter("llm_rate_limit_errors_total", "Upstream rate-limit errors (429)",
+                                   ["provider"], registry=r)
+        self.http_429 = Counter("llm_429_errors_total", "Upstream HTTP 429 answers", ["provider"], registry=r)
+        self.conn_errors = Counter("llm_connection_errors_total", "Refused or reset upstream connections",
+                                   ["provider"], registry=r)
+        self.http_500 = Counter("llm_500_errors_total", "Upstream 5xx answers (500/502/503/529)",
+                                ["provider"], registry=r)
+        self.agent_duration = Histogram("agent_execution_duration_seconds", "Pipeline agent duration",
+                                        ["agent"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.confidence = Histogram("parsing_confidence", "Parsing confidence per request",
+                                    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), registry=r)
+        self.parse_requests = Counter("parsing_requests_total", "Parse requests answered", registry=r)
+        self.json_errors = Counter("parsing_json_errors_total", "LLM answers that were not the JSON asked for",
+                                   registry=r)
+        self.validation = Counter("validation_results_total", "Validation verdicts", ["valid"], registry=r)
+        self.cache = Counter("llm_cache_requests_total", "Cache lookups by result", ["result"], registry=r)
+        self.fallback = Counter("llm_fallback_total", "Answers from the no-LLM regex fallback", registry=r)
+        self.responses = Counter("gateway_responses_total", "Gateway answers by endpoint and status",
+                                 ["endpoint", "status"], registry=r)
+        self.shed = Counter("gateway_shed_total", "Requests the rate-limit queue refused", ["provider"],
+                            registry=r)
+        r.register(_StateCollector(stack))
+
+    # Observer -----------------------------------------------------------------
+
+    def on_call(self, e: CallEvent) -> None:
+        p = e.provider
+        self.llm_duration.labels(p).observe(e.latency_s)
+        self.llm_requests.labels(p, e.result).inc()
+        if e.status == 429:
+            self.http_429.labels(p).inc()
+        kind = e.result
+        if kind == FailureKind.TIMEOUT:
+            self.timeouts.labels(p).inc()
+        elif kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED):
+            self.rate_limits.labels(p).inc()
+        elif kind in (FailureKind.CONNECTION_REFUSED, FailureKind.CONNECTION_RESET):
+            self.conn_errors.labels(p).inc()
+        elif kind in (FailureKind.SERVER_ERROR, FailureKind.OVERLOADED):
+            self.http_500.labels(p).inc()
+
+    def on_state(self, e: StateEvent) -> None:
+        if e.kind == "shed":
+            self.shed.labels(str(e.detail.get("provider"))).inc()
+
+    def on_request(self, summary: Any) -> None:
+        if not isinstance(summary, ParseOutcome):
+            return
+        for agent, seconds in summary.agents.items():
+            self.agent_duration.labels(agent).observe(seconds)
+        self.agent_duration.labels("pipeline").observe(summary.agent_s)
+        if summary.status != 200:
+            return
+        self.parse_requests.inc()
+        if summary.confidence is not None:
+            self.confidence.observe(summary.confidence)
+        if summary.json_error:
+            self.json_errors.inc()
+        if summary.valid is not None:
+            self.validation.labels("true" if summary.valid else "false").inc()
+        self.cache.labels("hit" if summary.cache_hit else "miss").inc()
+        if summary.fallback:
+            self.fallback.inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _StateCollector(Collector):
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = self._stack.clock.now()
+        breaker = GaugeMetricFamily(
+            "llm_circuit_breaker_state",
+            "Breaker state (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled)", labels=["provider"])
+        for name, b in self._stack.breakers.items():
+            breaker.add_metric([name], _BREAKER_CODE.get(str(b.state(now)), -1))
+        yield breaker
+        mode = self._stack.mode_view(now)
+        yield GaugeMetricFamily("llm_conservation_mode", "1 while conservation mode is on",
+                                value=1.0 if mode.conservation else 0.0)
+        yield GaugeMetricFamily("llm_degraded_mode", "1 while the degraded pipeline is on",
+                                value=1.0 if mode.degraded else 0.0)
+        remaining = GaugeMetricFamily("llm_quota_remaining_requests",
+                                      "Requests left in the provider's window, from its headers",
+                                      labels=["provider"])
+        for name, snap in self._stack.quota.items():
+            if snap.remaining_requests is not None:
+                remaining.add_metric([name], float(snap.remaining_requests))
+        yield remaining
