@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"llmdrill gateway: cannot bind {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
+    # Listening before printing: a client that reads the URL can connect at once
+    # (its connection waits in the backlog until the server's loop accepts it).
+    sock.listen(2048)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), log_level=args.log_level, access_log=False,
