@@ -93,7 +93,9 @@ class Stack:
                     LimiterConfig(
                         rpm=p.rpm,
                         tpm=p.tpm,
-                        window_s=s(60.0),
+                        # rpm/tpm are rates, kept as written at any time_scale (as the load's
+                        # rates are); only durations scale.
+                        window_s=60.0,
                         max_queue=config.queue.max_depth,
                         max_wait_s=s(config.queue.max_wait),
                     )

@@ -1,0 +1,298 @@
+"""The typed model of a scenario file.
+
+A scenario scripts one incident: the load (open model), the stack's config
+overrides, the providers' faults, the network's faults, the operator's admin
+actions, named phases and the expectations that decide pass or fail.
+
+Time and ``time_scale``
+    Every time in a file is in *scenario time* (the incident as it would
+    happen). A run multiplies every duration by ``time_scale``: ``duration``,
+    stage ends, fault and network windows, injected latencies, Retry-After,
+    toxic latencies, admin action times, phase bounds, the client timeout and
+    the stack's durations (timeouts, deadline, breaker recovery, cache TTL).
+    :meth:`Scenario.scaled` gives the same scenario with all of that applied
+    (run seconds, ``time_scale`` 1.0, ``applied_scale`` remembering the factor).
+
+Rates are not scaled
+    Rates (``load`` stage rates, provider quotas ``rpm``/``tpm``, bandwidth)
+    stay as written, per second of *run* time. Compressing time by 10 therefore
+    sends 10× fewer requests: the ratios that matter (load over quota, retry
+    amplification, error rates) are preserved while CI stays cheap. Counts over
+    a window (e.g. the runbook's "> 50 connection errors in 1 min") see 10×
+    fewer events; the reports scale their windows and time thresholds by
+    ``time_scale`` and must read count rules with that in mind. Expectation
+    strings stay in scenario time for the same reason.
+
+Fault windows
+    ``fault N`` in expectations numbers the ``faults:`` entries in file order,
+    then the ``network:`` entries after them (see :meth:`Scenario.windows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from scenarios.frozen import thaw
+from scenarios.network import NetworkFault
+
+if TYPE_CHECKING:
+    from scenarios.problems import Problem
+
+__all__ = [
+    "ADMIN_KEYS",
+    "ARRIVALS",
+    "CORPORA",
+    "ENDPOINTS",
+    "FAULT_EFFECTS",
+    "FAULT_KEYS",
+    "NETWORK_KEYS",
+    "PROVIDERS",
+    "TOP_LEVEL_KEYS",
+    "AdminAction",
+    "FaultRule",
+    "FaultWindow",
+    "Load",
+    "NetworkFault",
+    "Phase",
+    "Prompts",
+    "Scenario",
+    "Stage",
+]
+
+#: The providers a fault, action or stack entry may name (gateway.outcomes.PROVIDERS; not imported by design).
+PROVIDERS: tuple[str, ...] = ("qwen", "claude", "openai")
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "seed",
+    "time_scale",
+    "duration",
+    "load",
+    "stack",
+    "faults",
+    "network",
+    "actions",
+    "phases",
+    "expect",
+)
+ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
+ENDPOINTS: tuple[str, ...] = ("parse", "chat")
+CORPORA: tuple[str, ...] = ("appointments-es",)
+#: docs/contracts.md §4: exactly one of these per fault rule. ``network`` is the DESIGN.md sketch's form of a
+#: network fault inside ``faults:``; it is routed to the proxy, never to the fakes.
+FAULT_EFFECTS: tuple[str, ...] = (
+    "latency",
+    "error",
+    "connection",
+    "bad_json",
+    "quality",
+    "stream",
+    "quota",
+    "capacity",
+    "network",
+)
+FAULT_KEYS: tuple[str, ...] = (
+    "at",
+    "until",
+    "provider",
+    "probability",
+    "match",
+    "id",
+    "label",
+    *FAULT_EFFECTS,
+)
+NETWORK_KEYS: tuple[str, ...] = ("at", "until", "provider", "toxic", "stream", "toxicity", "label")
+ADMIN_KEYS: tuple[str, ...] = ("provider", "conservation_mode", "degraded_mode")
+
+Toggle = bool | Literal["auto"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """Until ``until_s`` (from the start of the run) users arrive at ``rate`` requests per second."""
+
+    until_s: float
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prompts:
+    """Which prompts the load sends: the gold corpus of docs/contracts.md §3, generated from ``seed``."""
+
+    corpus: str = "appointments-es"
+    seed: int = 0
+    n: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Open-model load: arrivals follow the stages whether or not earlier requests have finished."""
+
+    stages: tuple[Stage, ...]
+    model: Literal["open"] = "open"
+    arrival: Literal["poisson", "uniform"] = "poisson"
+    prompts: Prompts = field(default_factory=Prompts)
+    endpoint: Literal["parse", "chat"] = "parse"
+    client_timeout_s: float = 30.0
+
+    def rate_at(self, t: float) -> float:
+        """The arrival rate at run time ``t`` (0 after the last stage)."""
+        for stage in self.stages:
+            if t < stage.until_s:
+                return stage.rate
+        return 0.0
+
+    def expected_requests(self) -> float:
+        """Mean number of requests the stages send (the integral of the rate)."""
+        total, start = 0.0, 0.0
+        for stage in self.stages:
+            total += stage.rate * (stage.until_s - start)
+            start = stage.until_s
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """One provider-side fault rule (docs/contracts.md §4); ``rule`` as written, for the fakes' parser."""
+
+    index: int
+    at_s: float
+    until_s: float | None
+    provider: str
+    effect: str
+    label: str
+    rule: Mapping[str, Any]
+    line: int
+
+    def plan_entry(self) -> dict[str, Any]:
+        """A fresh plain copy of the rule for ``PUT /_control/faults`` (``label`` is ours and left out)."""
+        entry: dict[str, Any] = thaw(self.rule)
+        entry.pop("label", None)
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAction:
+    """An operator's move at ``at_s``: ``PUT /admin/config`` of the fields set (None: unchanged)."""
+
+    at_s: float
+    provider: str | None
+    conservation_mode: Toggle | None
+    degraded_mode: Toggle | None
+    line: int
+
+    def admin_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for key in ADMIN_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                body[key] = value
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    at_s: float
+    until_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class FaultWindow:
+    """Where a fault is active, in the numbering expectations use (``fault N``); open ends run to the end."""
+
+    index: int
+    at_s: float
+    until_s: float
+    provider: str
+    label: str
+    kind: Literal["fault", "network"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario. Build one with ``scenarios.load_scenario``; times are seconds."""
+
+    name: str
+    description: str
+    seed: int
+    time_scale: float
+    duration_s: float
+    load: Load
+    stack: Mapping[str, Any]
+    faults: tuple[FaultRule, ...]
+    network: tuple[NetworkFault, ...]
+    actions: tuple[AdminAction, ...]
+    phases: tuple[Phase, ...]
+    expect: tuple[str, ...]
+    source: str = "<scenario>"
+    lines: Mapping[str, int] = field(default_factory=dict)
+    applied_scale: float = 1.0
+
+    def line_of(self, field_path: str) -> int:
+        """The file line of ``field_path`` (``stack.breaker.recovery_timeout``) or of its nearest parent."""
+        path = field_path
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return 1
+
+    def problem(self, field_path: str, message: str) -> Problem:
+        """A :class:`Problem` located in this scenario's file, for later validators (gateway config)."""
+        from scenarios.problems import Problem
+
+        return Problem(self.source, self.line_of(field_path), field_path, message)
+
+    def stack_config(self) -> dict[str, Any]:
+        """A fresh plain copy of the stack overrides, for the gateway's config loader."""
+        config: dict[str, Any] = thaw(self.stack)
+        return config
+
+    def fault_plan(self, *, as_written: bool = False) -> dict[str, Any]:
+        """The body of the fakes' ``PUT /_control/faults`` (without ``epoch``, which the run sets).
+
+        By default in run seconds: every duration already multiplied by ``time_scale`` and the plan's
+        ``time_scale`` 1.0, so the fakes count quotas (``rpm``/``tpm``) per real minute, as the load's
+        rates are (see the module doc). ``as_written=True`` gives the rules as in the file with this
+        scenario's ``time_scale``, which the fakes would read with quotas per *scaled* minute.
+        """
+        if as_written:
+            return {"faults": [rule.plan_entry() for rule in self.faults], "time_scale": self.time_scale}
+        run = self.scaled()
+        return {"faults": [rule.plan_entry() for rule in run.faults], "time_scale": 1.0}
+
+    def windows(self) -> tuple[FaultWindow, ...]:
+        """Every fault window, numbered as ``fault N`` in expectations: fault rules, then network faults."""
+        out = [
+            FaultWindow(
+                rule.index,
+                rule.at_s,
+                self.duration_s if rule.until_s is None else rule.until_s,
+                rule.provider,
+                rule.label,
+                "fault",
+            )
+            for rule in self.faults
+        ]
+        out += [
+            FaultWindow(
+                net.index,
+                net.at_s,
+                self.duration_s if net.until_s is None else net.until_s,
+                net.provider,
+                net.label,
+                "network",
+            )
+            for net in self.network
+        ]
+        return tuple(sorted(out, key=lambda w: w.index))
+
+    def scaled(self) -> Scenario:
+        """This scenario in run seconds: every duration multiplied by ``time_scale`` (see the module doc)."""
+        from scenarios.scaling import scale_scenario
+
+        return scale_scenario(self)
