@@ -1,0 +1,404 @@
+"""Give a parsed expectation its meaning against a run: pass or fail, and what was observed.
+
+Where records sit in time: a user request at its *intended* send time, a provider call at its start.
+Windows: ``during [a, b]`` is ``[a, b]``, ``during fault i`` is the fault's ``[at, until]`` (until the
+end if open), ``after t`` is ``[t, end]``, ``before t`` is ``[0, t)``.
+
+Metrics (denominators of rates):
+
+- ``p50/p90/p95/p99/max/avg(latency)`` user latency from the intended send time (answered requests,
+  failures included: a user waited for them); ``llm_latency`` provider calls; ``agent`` ``agent_s``.
+  Percentiles are exact (``reports.evaluate.percentile``).
+- ``rate(failed|ok|lost)`` over sent requests; ``rate(fallback|degraded|cache_hit|conservation)`` over
+  ok requests; ``rate(json_error)`` over sent requests that asked an LLM; ``rate(correct|validation_fp)``
+  over requests where it is known.
+- ``count(...)`` requests; ``calls(p)`` provider attempts; ``upstream_amplification(p)`` calls / sent.
+- ``ratio(a, b)``: count metrics (``count``, ``calls``) are divided by their window's length first, so
+  ``ratio(calls after 6m, calls before 6m) <= 0.5`` compares call *rates* (LLM calls down >= 50 %).
+- ``alert(r) fires within D of fault i``: the first firing evaluation point at or after the fault's start
+  is at most D later; without ``of fault i``, fault 0 (or the run's start if there is none).
+- ``breaker(p) ...`` reads ``EventRecord(kind="breaker", detail={provider, to_state})``; a breaker
+  without events is closed.
+- ``recovery passes`` is the runbook's ``test_llm_recovery`` on the last severity window: LLM call
+  latency p95 < 5 s, average confidence > 0.8, and ``requests_remaining`` > 50 in the last
+  ``EventRecord(kind="limits")``.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from scenarios.expectations import (
+    After,
+    AlertFires,
+    AlertNeverFires,
+    Before,
+    BreakerEnds,
+    BreakerNeverOpens,
+    BreakerOpens,
+    Comparison,
+    During,
+    DuringFault,
+    Expectation,
+    ExpectationSyntaxError,
+    Metric,
+    Ratio,
+    RecoveryPasses,
+    Window,
+    format_expectation,
+    metric_kind,
+    parse_expectation,
+)
+
+from .evaluate import Evaluation, percentile
+from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
+from .runinfo import RunInfo
+from .severity import SeverityTimeline, severity_rank
+
+__all__ = [
+    "RECOVERY",
+    "ExpectationResult",
+    "RunData",
+    "asserted_rule",
+    "check_expectation",
+    "check_expectations",
+]
+
+#: The runbook's test_llm_recovery thresholds.
+RECOVERY = {"latency_p95_s": 5.0, "confidence_avg": 0.8, "requests_remaining": 50}
+_OPEN_STATES = frozenset({"open", "forced_open"})
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationResult:
+    name: str  # the expectation as written
+    passed: bool
+    observed: str
+    detail: str = ""
+    expected: str = ""  # the bound, for "observed vs expected" in JUnit
+    rule: str | None = None  # the runbook rule it asserts, if any
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Everything an expectation may look at, on the report's time base."""
+
+    info: RunInfo
+    requests: Sequence[RequestRecord]
+    calls: Sequence[CallRecord]
+    events: Sequence[EventRecord]
+    evaluation: Evaluation
+    severity: SeverityTimeline
+    end_s: float
+
+
+class _Undefined(Exception):
+    """A metric with no value in its window (no data, unknown fault, division by zero)."""
+
+
+def asserted_rule(exp: Expectation) -> str | None:
+    return exp.rule if isinstance(exp, AlertFires | AlertNeverFires) else None
+
+
+# --- windows and metrics ---------------------------------------------------------------------------
+
+
+def _span(window: Window | None, run: RunData) -> tuple[float, float]:
+    match window:
+        case None:
+            return 0.0, math.inf
+        case During(a, b):
+            return a, b
+        case DuringFault(i):
+            fault = run.info.fault(i)
+            if fault is None:
+                raise _Undefined(_no_fault(i, run))
+            return fault.at_s, fault.end(run.end_s)
+        case After(t):
+            return t, math.inf
+        case Before(t):
+            return 0.0, t - 1e-12
+    raise TypeError(f"not a window: {window!r}")
+
+
+def _no_fault(i: int, run: RunData) -> str:
+    have = ", ".join(str(f.index) for f in run.info.faults) or "none"
+    return f"no fault {i} in this run (faults: {have})"
+
+
+def _span_length(span: tuple[float, float], run: RunData) -> float:
+    start, end = span
+    return max(min(end, run.end_s) - start, 0.0)
+
+
+def _requests_in(run: RunData, span: tuple[float, float]) -> list[RequestRecord]:
+    a, b = span
+    return [r for r in run.requests if a <= r.intended_s <= b]
+
+
+def _calls_in(run: RunData, span: tuple[float, float], provider: str | None = None) -> list[CallRecord]:
+    a, b = span
+    return [c for c in run.calls if a <= c.t_s <= b and (provider is None or c.provider == provider)]
+
+
+def _values(arg: str, run: RunData, span: tuple[float, float]) -> list[float]:
+    if arg == "llm_latency":
+        return [c.latency_s for c in _calls_in(run, span)]
+    reqs = _requests_in(run, span)
+    if arg == "latency":
+        return [r.latency_s for r in reqs if r.latency_s is not None]
+    if arg == "agent":
+        return [r.agent_s for r in reqs if r.agent_s is not None]
+    return [r.confidence for r in reqs if r.confidence is not None]
+
+
+def _rate(arg: str, reqs: list[RequestRecord]) -> float:
+    sent = [r for r in reqs if r.sent_s is not None]
+    if arg in ("failed", "ok", "lost"):
+        pop, hits = sent, [r for r in sent if r.outcome == arg]
+    elif arg in ("fallback", "degraded", "cache_hit", "conservation"):
+        pop = [r for r in sent if r.outcome == OK]
+        hits = [r for r in pop if getattr(r, arg)]
+    elif arg == "json_error":
+        pop = [r for r in sent if r.attempts > 0]
+        hits = [r for r in pop if r.json_error]
+    else:
+        pop = [r for r in sent if getattr(r, arg) is not None]
+        hits = [r for r in pop if getattr(r, arg)]
+    if not pop:
+        raise _Undefined(f"no requests to take rate({arg}) over")
+    return len(hits) / len(pop)
+
+
+def _count(arg: str, reqs: list[RequestRecord]) -> int:
+    if arg == "requests":
+        return len(reqs)
+    if arg == "sent":
+        return sum(r.sent_s is not None for r in reqs)
+    outcome = {"ok": OK, "succeeded": OK, "failed": FAILED, "lost": LOST}.get(arg)
+    if outcome is not None:
+        return sum(r.outcome == outcome for r in reqs)
+    return sum(bool(getattr(r, arg)) for r in reqs if r.outcome == OK or arg == "json_error")
+
+
+def _metric(metric: Metric, run: RunData) -> float | str:
+    span = _span(metric.window, run)
+    name, arg = metric.name, metric.arg
+    if name == "severity.max":
+        return run.severity.max_during(span[0], span[1])
+    if name == "calls":
+        return float(len(_calls_in(run, span, arg)))
+    if name == "upstream_amplification":
+        sent = sum(r.sent_s is not None for r in _requests_in(run, span))
+        if sent == 0:
+            raise _Undefined("no requests sent in the window")
+        return len(_calls_in(run, span, arg)) / sent
+    assert arg is not None
+    if name == "rate":
+        return _rate(arg, _requests_in(run, span))
+    if name == "count":
+        return float(_count(arg, _requests_in(run, span)))
+    values = _values(arg, run, span)
+    if not values:
+        raise _Undefined(f"no {arg} values in the window")
+    if name == "avg":
+        return sum(values) / len(values)
+    if name == "max":
+        return max(values)
+    return percentile(values, float(name[1:]))
+
+
+def _per_second(metric: Metric, run: RunData) -> float:
+    value = _metric(metric, run)
+    assert not isinstance(value, str)
+    if metric_kind(metric) != "count":
+        return value
+    length = _span_length(_span(metric.window, run), run)
+    if length <= 0:
+        raise _Undefined(f"the window of {metric.name} is empty")
+    return value / length
+
+
+def _show(value: float | str, kind: str) -> str:
+    if isinstance(value, str):
+        return value
+    if kind == "duration":
+        return f"{value:.3f}s"
+    if kind == "fraction":
+        return f"{value:.4g} ({value * 100:.2f}%)"
+    if kind == "count":
+        return f"{value:g}"
+    return f"{value:.4g}"
+
+
+# --- checks ----------------------------------------------------------------------------------------
+
+
+def _comparison(exp: Comparison, run: RunData) -> tuple[bool, str, str]:
+    kind = metric_kind(exp.left)
+    expected = f"{exp.op} {_show(exp.value, kind)}"
+    if isinstance(exp.left, Ratio):
+        num, den = _per_second(exp.left.numerator, run), _per_second(exp.left.denominator, run)
+        if den == 0:
+            raise _Undefined(f"the denominator is 0 (numerator {num:.4g})")
+        value: float | str = num / den
+        observed = f"{value:.4g} ({num:.4g} vs {den:.4g})"
+    else:
+        value = _metric(exp.left, run)
+        observed = _show(value, kind)
+    if isinstance(value, str) or isinstance(exp.value, str):
+        passed = _OPS[exp.op](severity_rank(str(value)), severity_rank(str(exp.value)))
+    else:
+        passed = _OPS[exp.op](value, exp.value)
+    return passed, observed, expected
+
+
+def _anchor(fault: int | None, run: RunData) -> tuple[float, str]:
+    if fault is None:
+        if not run.info.faults:
+            return 0.0, "the run's start"
+        fault = min(f.index for f in run.info.faults)
+    f = run.info.fault(fault)
+    if f is None:
+        raise _Undefined(_no_fault(fault, run))
+    return f.at_s, f"fault {fault}"
+
+
+def _alert(exp: AlertFires | AlertNeverFires, run: RunData) -> tuple[bool, str, str]:
+    rule = run.evaluation.rule(exp.rule)
+    if rule is None:
+        known = [r.rule.id for r in run.evaluation.rules]
+        near = difflib.get_close_matches(exp.rule, known, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; known rules: {', '.join(known)}"
+        raise _Undefined(f"unknown rule {exp.rule!r}{hint}")
+    first = rule.first_fired_s
+    fired_text = "never fired" if first is None else f"first fired at {first:g}s"
+    if isinstance(exp, AlertFires) and exp.within_s is not None:
+        at, what = _anchor(exp.fault, run)
+        t = rule.first_firing_at_or_after(at)
+        if t is None:
+            return False, f"did not fire after {what} ({at:g}s)", f"fires within {exp.within_s:g}s of {what}"
+        return (
+            t - at <= exp.within_s,
+            f"fired {t - at:g}s after {what} (at {t:g}s)",
+            f"fires within {exp.within_s:g}s of {what}",
+        )
+    if exp.window is not None:
+        a, b = _span(exp.window, run)
+        during = rule.firing_during(a, min(b, run.end_s))
+        observed = ("fired" if during else "did not fire") + f" in [{a:g}s, {min(b, run.end_s):g}s]"
+        return (
+            during == isinstance(exp, AlertFires),
+            observed,
+            ("fires" if isinstance(exp, AlertFires) else "never fires"),
+        )
+    if isinstance(exp, AlertFires):
+        return rule.fired, fired_text, "fires"
+    return not rule.fired, fired_text, "never fires"
+
+
+def _breaker_events(provider: str, run: RunData) -> list[tuple[float, str]]:
+    out = [
+        (e.t_s, str(e.detail.get("to_state", "")).lower())
+        for e in run.events
+        if e.kind == "breaker" and e.detail.get("provider") == provider
+    ]
+    return sorted(out, key=lambda x: x[0])
+
+
+def _breaker(exp: BreakerOpens | BreakerNeverOpens | BreakerEnds, run: RunData) -> tuple[bool, str, str]:
+    events = _breaker_events(exp.provider, run)
+    opens = [t for t, s in events if s in _OPEN_STATES]
+    if isinstance(exp, BreakerEnds):
+        last = events[-1][1] if events else "closed"
+        return last == exp.state, f"ends {last}", f"ends {exp.state}"
+    if isinstance(exp, BreakerNeverOpens):
+        return not opens, f"opened {len(opens)} time(s)" if opens else "never opened", "never opens"
+    if exp.within_s is None:
+        return bool(opens), f"first opened at {opens[0]:g}s" if opens else "never opened", "opens"
+    at, what = _anchor(exp.fault, run)
+    later = [t for t in opens if t >= at]
+    expected = f"opens within {exp.within_s:g}s of {what}"
+    if not later:
+        return False, f"did not open after {what} ({at:g}s)", expected
+    return later[0] - at <= exp.within_s, f"opened {later[0] - at:g}s after {what}", expected
+
+
+def _recovery(run: RunData) -> tuple[bool, str, str]:
+    span = (max(run.end_s - run.severity.window_s, 0.0), run.end_s)
+    problems: list[str] = []
+    seen: list[str] = []
+    latencies = [c.latency_s for c in _calls_in(run, span)]
+    if latencies:
+        p95 = percentile(latencies, 95)
+        seen.append(f"llm p95 {p95:.3f}s")
+        if not p95 < RECOVERY["latency_p95_s"]:
+            problems.append(f"latency p95 {p95:.3f}s not < {RECOVERY['latency_p95_s']:g}s")
+    else:
+        problems.append("no LLM calls in the last window")
+    conf = [r.confidence for r in _requests_in(run, span) if r.confidence is not None]
+    if conf:
+        avg = sum(conf) / len(conf)
+        seen.append(f"confidence {avg:.3f}")
+        if not avg > RECOVERY["confidence_avg"]:
+            problems.append(f"confidence {avg:.3f} not > {RECOVERY['confidence_avg']:g}")
+    else:
+        problems.append("no confidence values in the last window")
+    limits = [e for e in run.events if e.kind == "limits"]
+    if limits:
+        last = max(limits, key=lambda e: e.t_s)
+        remaining = last.detail.get("requests_remaining")
+        seen.append(f"requests_remaining {remaining}")
+        if not isinstance(remaining, int | float) or not remaining > RECOVERY["requests_remaining"]:
+            problems.append(f"requests_remaining {remaining} not > {RECOVERY['requests_remaining']}")
+    else:
+        problems.append('no EventRecord(kind="limits") recorded')
+    expected = "llm p95 < 5s, confidence > 0.8, requests_remaining > 50 in the last window"
+    return not problems, "; ".join(seen + problems) or "no data", expected
+
+
+def check_expectation(exp: Expectation | str, run: RunData) -> ExpectationResult:
+    """Never raises for bad input: a syntax error or an undefined metric is a failed result."""
+    if isinstance(exp, str):
+        name = exp
+        try:
+            exp = parse_expectation(exp)
+        except ExpectationSyntaxError as err:
+            return ExpectationResult(name, False, "syntax error", f"{err.message} (column {err.column})")
+    else:
+        name = format_expectation(exp)
+    try:
+        match exp:
+            case Comparison():
+                passed, observed, expected = _comparison(exp, run)
+            case AlertFires() | AlertNeverFires():
+                passed, observed, expected = _alert(exp, run)
+            case BreakerOpens() | BreakerNeverOpens() | BreakerEnds():
+                passed, observed, expected = _breaker(exp, run)
+            case RecoveryPasses():
+                passed, observed, expected = _recovery(run)
+            case _:
+                raise TypeError(f"not an expectation: {exp!r}")
+    except _Undefined as why:
+        return ExpectationResult(name, False, "undefined", str(why), rule=asserted_rule(exp))
+    detail = f"observed {observed}, expected {expected}"
+    return ExpectationResult(name, passed, observed, detail, expected, asserted_rule(exp))
+
+
+def check_expectations(texts: Sequence[str], run: RunData) -> tuple[ExpectationResult, ...]:
+    return tuple(check_expectation(t, run) for t in texts)

@@ -1,0 +1,178 @@
+"""Reading a run directory and writing its report files: the only module here that touches disk.
+
+A run directory holds ``requests.jsonl``, ``calls.jsonl``, ``events.jsonl`` (streamed as things
+happen) and ``run.json`` (a ``RunInfo``).  A killed run leaves a truncated last line: it is skipped
+and counted, never a crash.  Any other unreadable line is skipped too and named (file:line) in
+``problems``, which the report shows.  A missing ``calls.jsonl``/``events.jsonl`` reads as empty;
+a missing directory or ``requests.jsonl`` is a ``RunDataError``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .plots import render_plots
+from .records import (
+    CallRecord,
+    EventRecord,
+    RequestRecord,
+    call_from_dict,
+    event_from_dict,
+    request_from_dict,
+)
+from .report import Report
+from .runinfo import RunInfo, RunInfoError
+from .write_html import render_html
+from .write_json import render_json
+from .write_junit import render_junit
+from .write_markdown import render_markdown
+
+__all__ = ["REPORT_FILES", "LoadedRun", "RunDataError", "load_run", "read_jsonl", "write_all"]
+
+REPORT_FILES = ("report.json", "report.md", "junit.xml", "report.html")
+
+T = TypeVar("T")
+
+
+class RunDataError(ValueError):
+    """A run directory that cannot be read: names the path and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRun:
+    info: RunInfo
+    requests: tuple[RequestRecord, ...]
+    calls: tuple[CallRecord, ...]
+    events: tuple[EventRecord, ...]
+    truncated_lines: int
+    problems: tuple[str, ...]
+
+
+def _need_numbers(data: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"field {key!r} must be a number, not {value!r}")
+
+
+def _request(data: dict[str, Any]) -> RequestRecord:
+    _need_numbers(data, "intended_s")
+    if not isinstance(data.get("outcome"), str):
+        raise ValueError(f"field 'outcome' must be a string, not {data.get('outcome')!r}")
+    for key in ("sent_s", "latency_s", "agent_s", "confidence"):
+        if data.get(key) is not None:
+            _need_numbers(data, key)
+    return request_from_dict(data)
+
+
+def _call(data: dict[str, Any]) -> CallRecord:
+    _need_numbers(data, "t_s", "latency_s")
+    if not isinstance(data.get("provider"), str) or not isinstance(data.get("result"), str):
+        raise ValueError("fields 'provider' and 'result' must be strings")
+    return call_from_dict(data)
+
+
+def _event(data: dict[str, Any]) -> EventRecord:
+    _need_numbers(data, "t_s")
+    if not isinstance(data.get("kind"), str) or not isinstance(data.get("detail", {}), dict):
+        raise ValueError("field 'kind' must be a string and 'detail' an object")
+    return event_from_dict(data)
+
+
+def read_jsonl(path: Path, convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], int, list[str]]:
+    """Records of one JSONL file, the number of truncated last lines (0 or 1) and per-line problems."""
+    out: list[T] = []
+    problems: list[str] = []
+    truncated = 0
+    with path.open("rb") as fh:
+        raw = fh.read()
+    lines = raw.split(b"\n")
+    complete_end = raw.endswith(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        last = number == len(lines) and not complete_end
+        try:
+            data = json.loads(line.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+            out.append(convert(data))
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
+            if last:
+                truncated += 1
+                problems.append(f"{path.name}:{number}: truncated last line skipped (the run was cut short)")
+            else:
+                problems.append(f"{path.name}:{number}: unreadable record skipped: {str(exc)[:120]}")
+    return out, truncated, problems
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> LoadedRun:
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise RunDataError(f"{root}: not a run directory (it does not exist or is not a directory)")
+    if not (root / "requests.jsonl").is_file():
+        raise RunDataError(f"{root / 'requests.jsonl'}: missing; a run directory holds the run's requests")
+    info_path = root / "run.json"
+    problems: list[str] = []
+    if info_path.is_file():
+        try:
+            info = RunInfo.from_dict(json.loads(info_path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as exc:
+            raise RunDataError(
+                f"{info_path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        except RunInfoError as exc:
+            raise RunDataError(f"{info_path}: {exc}") from None
+    else:
+        info = RunInfo(scenario=root.name)
+        problems.append("run.json missing: scenario info, faults and expectations unknown")
+    requests, t1, p1 = read_jsonl(root / "requests.jsonl", _request)
+    calls: list[CallRecord] = []
+    events: list[EventRecord] = []
+    t2 = t3 = 0
+    p2: list[str] = []
+    p3: list[str] = []
+    if (root / "calls.jsonl").is_file():
+        calls, t2, p2 = read_jsonl(root / "calls.jsonl", _call)
+    if (root / "events.jsonl").is_file():
+        events, t3, p3 = read_jsonl(root / "events.jsonl", _event)
+    return LoadedRun(
+        info, tuple(requests), tuple(calls), tuple(events), t1 + t2 + t3, tuple(problems + p1 + p2 + p3)
+    )
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    # write then rename: a reader never sees half a report
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def write_all(report: Report, run_dir: str | os.PathLike[str], plots: bool = True) -> dict[str, Path]:
+    """Write report.json, report.md, junit.xml, report.html and plots/*.png; return what was written."""
+    root = Path(run_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    pngs = render_plots(report) if plots else {}
+    written: dict[str, Path] = {}
+    for name, text in (
+        ("report.json", render_json(report)),
+        ("report.md", render_markdown(report)),
+        ("junit.xml", render_junit(report)),
+        ("report.html", render_html(report, pngs)),
+    ):
+        _write(root / name, text)
+        written[name] = root / name
+    if pngs:
+        (root / "plots").mkdir(exist_ok=True)
+        for name, png in pngs.items():
+            _write(root / "plots" / name, png)
+            written[f"plots/{name}"] = root / "plots" / name
+    return written

@@ -1,0 +1,261 @@
+"""The report of one run, as a frozen model: what the writers render, computed once.
+
+``build_report`` puts a live run's records on the scenario's time base first (wall-clock seconds
+divided by ``time_scale``; every duration scales together, latencies included), so that rule
+windows, thresholds and expectation times mean what the scenario file says.
+
+Request accounting: ``sent`` counts records with ``sent_s``; ``succeeded``/``failed``/``lost`` count
+*sent* records by outcome, so conservation ``sent == succeeded + failed + lost`` holds exactly when
+every sent request has one known outcome.  A record never sent is ``unsent`` (the schedule meant it,
+the run never got to it); an unsent record with outcome ``lost`` also counts in ``lost_total``.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from scenarios.expectations import ExpectationSyntaxError, parse_expectation
+
+from .evaluate import Evaluation, evaluate, percentile
+from .expect import ExpectationResult, RunData, asserted_rule, check_expectation
+from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
+from .rules import apply_overrides
+from .runinfo import RunInfo
+from .series import Series, build_series
+from .severity import SeverityTimeline, severity_timeline
+
+__all__ = [
+    "AlertSummary",
+    "Amplification",
+    "Conservation",
+    "LatencySummary",
+    "Report",
+    "RequestCounts",
+    "build_report",
+    "rescale",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    total: int
+    sent: int
+    succeeded: int
+    failed: int
+    lost: int  # sent and never resolved
+    lost_total: int  # every record with outcome lost, sent or not
+    unsent: int
+    fallback: int
+    degraded: int
+    cache_hits: int
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    rule: str
+    metric: str
+    severity: str
+    condition: str
+    window_s: float
+    fired: bool
+    first_fired_s: float | None
+    intervals: tuple[tuple[float, float], ...]
+    time_to_detect_s: tuple[tuple[int, float | None], ...]  # (fault index, seconds or None)
+    asserted: bool  # some expectation names this rule
+
+
+@dataclass(frozen=True, slots=True)
+class Conservation:
+    holds: bool
+    sent: int
+    accounted: int
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Amplification:
+    total: float | None
+    by_provider: tuple[tuple[str, float | None], ...]
+    over_time: tuple[tuple[float, float | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    info: RunInfo
+    end_s: float
+    passed: bool
+    requests: RequestCounts
+    latency: LatencySummary
+    alerts: tuple[AlertSummary, ...]
+    severity: SeverityTimeline
+    expectations: tuple[ExpectationResult, ...]
+    amplification: Amplification
+    conservation: Conservation
+    evaluation: Evaluation
+    series: Series
+    data_problems: tuple[str, ...] = ()
+
+    @property
+    def failed_expectations(self) -> tuple[ExpectationResult, ...]:
+        return tuple(e for e in self.expectations if not e.passed)
+
+
+def rescale(
+    scale: float,
+    requests: Sequence[RequestRecord],
+    calls: Sequence[CallRecord],
+    events: Sequence[EventRecord],
+) -> tuple[list[RequestRecord], list[CallRecord], list[EventRecord]]:
+    """Divide every time and duration by ``scale`` (wall-clock seconds -> scenario seconds)."""
+
+    def s(x: float | None) -> float | None:
+        return None if x is None else x / scale
+
+    reqs = [
+        replace(
+            r,
+            intended_s=r.intended_s / scale,
+            sent_s=s(r.sent_s),
+            latency_s=s(r.latency_s),
+            agent_s=s(r.agent_s),
+        )
+        for r in requests
+    ]
+    cls = [replace(c, t_s=c.t_s / scale, latency_s=c.latency_s / scale) for c in calls]
+    evs = [replace(e, t_s=e.t_s / scale) for e in events]
+    return reqs, cls, evs
+
+
+def _counts(requests: Sequence[RequestRecord]) -> tuple[RequestCounts, Conservation]:
+    sent = [r for r in requests if r.sent_s is not None]
+    by = {k: sum(r.outcome == k for r in sent) for k in (OK, FAILED, LOST)}
+    ok = [r for r in sent if r.outcome == OK]
+    counts = RequestCounts(
+        total=len(requests),
+        sent=len(sent),
+        succeeded=by[OK],
+        failed=by[FAILED],
+        lost=by[LOST],
+        lost_total=sum(r.outcome == LOST for r in requests),
+        unsent=len(requests) - len(sent),
+        fallback=sum(r.fallback for r in ok),
+        degraded=sum(r.degraded for r in ok),
+        cache_hits=sum(r.cache_hit for r in ok),
+    )
+    problems = []
+    accounted = by[OK] + by[FAILED] + by[LOST]
+    unknown = sorted({r.outcome for r in requests} - {OK, FAILED, LOST})
+    if unknown:
+        problems.append(
+            f"{sum(r.outcome in unknown for r in requests)} record(s) with unknown outcome "
+            f"{', '.join(map(repr, unknown))}"
+        )
+    answered_unsent = sum(r.sent_s is None and r.outcome in (OK, FAILED) for r in requests)
+    if answered_unsent:
+        problems.append(f"{answered_unsent} record(s) answered but never sent (sent_s is null)")
+    ids = [r.id for r in requests]
+    if len(set(ids)) != len(ids):
+        problems.append(f"{len(ids) - len(set(ids))} duplicate request id(s)")
+    if accounted != len(sent):
+        problems.append(f"sent {len(sent)} != succeeded + failed + lost {accounted}")
+    return counts, Conservation(not problems, len(sent), accounted, tuple(problems))
+
+
+def _latency(requests: Sequence[RequestRecord]) -> LatencySummary:
+    values = [r.latency_s for r in requests if r.latency_s is not None]
+    if not values:
+        return LatencySummary(None, None, None, None)
+    return LatencySummary(percentile(values, 50), percentile(values, 95), percentile(values, 99), max(values))
+
+
+def _amplification(
+    requests: Sequence[RequestRecord], calls: Sequence[CallRecord], series: Series
+) -> Amplification:
+    sent = sum(r.sent_s is not None for r in requests)
+    providers = sorted({c.provider for c in calls})
+    total = len(calls) / sent if sent else None
+    by = tuple((p, sum(c.provider == p for c in calls) / sent if sent else None) for p in providers)
+    return Amplification(total, by, tuple(zip(series.t_s, series.amplification, strict=True)))
+
+
+def _asserted_rules(texts: Sequence[str]) -> set[str]:
+    out = set()
+    for text in texts:
+        try:
+            rule = asserted_rule(parse_expectation(text))
+        except ExpectationSyntaxError:
+            continue
+        if rule is not None:
+            out.add(rule)
+    return out
+
+
+def build_report(
+    run_info: RunInfo,
+    requests: Sequence[RequestRecord],
+    calls: Sequence[CallRecord],
+    events: Sequence[EventRecord],
+    data_problems: Sequence[str] = (),
+    severity_window_s: float = 60.0,
+) -> Report:
+    """Evaluate the runbook's rules, severity and the scenario's expectations over one run."""
+    if run_info.mode == "live" and run_info.time_scale != 1.0:
+        requests, calls, events = rescale(run_info.time_scale, requests, calls, events)
+    rules = apply_overrides(run_info.rules)
+    last = max(
+        [r.intended_s + (r.latency_s or 0.0) for r in requests]
+        + [c.t_s + c.latency_s for c in calls]
+        + [e.t_s for e in events],
+        default=0.0,
+    )
+    end_s = run_info.duration_s if run_info.duration_s is not None else last
+    evaluation = evaluate(
+        requests, calls, events, run_info.faults, end_s, rules, degradation_mode=run_info.degradation_mode
+    )
+    severity = severity_timeline(requests, end_s, evaluation.firing_during, severity_window_s)
+    run = RunData(run_info, requests, calls, events, evaluation, severity, end_s)
+    results = tuple(check_expectation(text, run) for text in run_info.expectations)
+    counts, conservation = _counts(requests)
+    series = build_series(requests, calls, events, end_s)
+    asserted = _asserted_rules(run_info.expectations)
+    alerts = tuple(
+        AlertSummary(
+            rule=r.rule.id,
+            metric=r.rule.metric,
+            severity=r.rule.severity,
+            condition=r.rule.condition,
+            window_s=r.rule.window_s,
+            fired=r.fired,
+            first_fired_s=r.first_fired_s,
+            intervals=r.intervals,
+            time_to_detect_s=tuple((d.fault, d.time_to_detect_s) for d in r.detections),
+            asserted=r.rule.id in asserted,
+        )
+        for r in evaluation.rules
+    )
+    return Report(
+        info=run_info,
+        end_s=end_s,
+        passed=all(e.passed for e in results) and conservation.holds,
+        requests=counts,
+        latency=_latency(requests),
+        alerts=alerts,
+        severity=severity,
+        expectations=results,
+        amplification=_amplification(requests, calls, series),
+        conservation=conservation,
+        evaluation=evaluation,
+        series=series,
+        data_problems=tuple(data_problems),
+    )

@@ -1,0 +1,201 @@
+"""What a report needs to know about a run besides its records (``run.json`` in the run directory).
+
+Times here are on the *scenario's* time base (as written in the scenario file).  A live run with
+``time_scale`` 0.1 records wall-clock seconds; ``reports.report`` divides those by the time scale so
+that the whole report speaks the scenario's seconds.  A sim run records scenario seconds already.
+Pure data and validation; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["FaultWindow", "Phase", "RunInfo", "RunInfoError"]
+
+
+class RunInfoError(ValueError):
+    """A ``run.json`` that does not describe a run: names the field that is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultWindow:
+    index: int
+    at_s: float
+    until_s: float | None = None  # None: until the end of the run
+    provider: str = "*"
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.until_s is not None and self.until_s < self.at_s:
+            raise RunInfoError(f"faults[{self.index}]: until ({self.until_s}) is before at ({self.at_s})")
+
+    def end(self, run_end_s: float) -> float:
+        return run_end_s if self.until_s is None else self.until_s
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    at_s: float
+    until_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    scenario: str
+    description: str = ""
+    mode: Literal["live", "sim"] = "live"
+    seed: int | None = None
+    time_scale: float = 1.0
+    duration_s: float | None = None
+    faults: tuple[FaultWindow, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    expectations: tuple[str, ...] = ()
+    rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    degradation_mode: bool = False  # relaxed thresholds for the whole run
+    quotas_rpm: Mapping[str, float] = field(default_factory=dict)  # provider -> requests/min
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("live", "sim"):
+            raise RunInfoError(f"mode: expected 'live' or 'sim', not {self.mode!r}")
+        if not self.time_scale > 0:
+            raise RunInfoError(f"time_scale: must be positive, not {self.time_scale!r}")
+        if self.duration_s is not None and self.duration_s < 0:
+            raise RunInfoError(f"duration_s: must not be negative, not {self.duration_s!r}")
+
+    def fault(self, index: int) -> FaultWindow | None:
+        for f in self.faults:
+            if f.index == index:
+                return f
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "description": self.description,
+            "mode": self.mode,
+            "seed": self.seed,
+            "time_scale": self.time_scale,
+            "duration_s": self.duration_s,
+            "faults": [
+                {
+                    "index": f.index,
+                    "at_s": f.at_s,
+                    "until_s": f.until_s,
+                    "provider": f.provider,
+                    "label": f.label,
+                }
+                for f in self.faults
+            ],
+            "phases": [{"name": p.name, "at_s": p.at_s, "until_s": p.until_s} for p in self.phases],
+            "expectations": list(self.expectations),
+            "rules": {k: dict(v) for k, v in self.rules.items()},
+            "degradation_mode": self.degradation_mode,
+            "quotas_rpm": dict(self.quotas_rpm),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:
+        if not isinstance(data, Mapping):
+            raise RunInfoError(f"expected a JSON object, not {type(data).__name__}")
+        known = {
+            "scenario",
+            "description",
+            "mode",
+            "seed",
+            "time_scale",
+            "duration_s",
+            "faults",
+            "phases",
+            "expectations",
+            "rules",
+            "degradation_mode",
+            "quotas_rpm",
+        }
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RunInfoError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        scenario = data.get("scenario")
+        if not isinstance(scenario, str) or not scenario:
+            raise RunInfoError("scenario: a non-empty string is required")
+        return cls(
+            scenario=scenario,
+            description=_typed(data, "description", str, ""),
+            mode=_typed(data, "mode", str, "live"),  # checked in __post_init__
+            seed=_opt_int(data, "seed"),
+            time_scale=_number(data, "time_scale", 1.0),
+            duration_s=_opt_number(data.get("duration_s"), "duration_s"),
+            faults=tuple(_fault(i, f) for i, f in enumerate(_typed(data, "faults", list, []))),
+            phases=tuple(_phase(i, p) for i, p in enumerate(_typed(data, "phases", list, []))),
+            expectations=tuple(_expectations(data.get("expectations", []))),
+            rules=_typed(data, "rules", dict, {}),
+            degradation_mode=_typed(data, "degradation_mode", bool, False),
+            quotas_rpm={
+                str(k): _number({"v": v}, "v", 0.0, f"quotas_rpm.{k}")
+                for k, v in _typed(data, "quotas_rpm", dict, {}).items()
+            },
+        )
+
+
+def _typed(data: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise RunInfoError(f"{key}: expected {kind.__name__}, not {value!r}")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, where: str | None = None) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RunInfoError(f"{where or key}: expected a number, not {value!r}")
+    return float(value)
+
+
+def _opt_number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RunInfoError(f"{where}: expected a number of seconds or null, not {value!r}")
+    return float(value)
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RunInfoError(f"{key}: expected an integer, not {value!r}")
+    return value
+
+
+def _fault(i: int, raw: Any) -> FaultWindow:
+    if not isinstance(raw, Mapping):
+        raise RunInfoError(f"faults[{i}]: expected an object, not {raw!r}")
+    at = _opt_number(raw.get("at_s", 0.0), f"faults[{i}].at_s")
+    index = raw.get("index", i)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise RunInfoError(f"faults[{i}].index: expected an integer, not {index!r}")
+    return FaultWindow(
+        index=index,
+        at_s=at or 0.0,
+        until_s=_opt_number(raw.get("until_s"), f"faults[{i}].until_s"),
+        provider=str(raw.get("provider", "*")),
+        label=str(raw.get("label", "")),
+    )
+
+
+def _phase(i: int, raw: Any) -> Phase:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+        raise RunInfoError(f"phases[{i}]: expected an object with a name, not {raw!r}")
+    at = _opt_number(raw.get("at_s", 0.0), f"phases[{i}].at_s")
+    return Phase(raw["name"], at or 0.0, _opt_number(raw.get("until_s"), f"phases[{i}].until_s"))
+
+
+def _expectations(raw: Any) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+        raise RunInfoError(f"expectations: expected a list of strings, not {raw!r}")
+    return list(raw)

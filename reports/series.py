@@ -1,0 +1,115 @@
+"""Time series of a run, bucketed for plots and the report's ``timeseries``.
+
+Requests sit in the bucket of their intended send time, calls in the bucket of their start.
+Latency percentiles per bucket are exact (``reports.evaluate.percentile``).  The bucket is the
+smallest of 5 s, 10 s, 15 s, 30 s, 1 min, 2 min, 5 min, ... that keeps the run within 240 buckets.
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .evaluate import percentile
+from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
+
+__all__ = ["MAX_BUCKETS", "Series", "build_series", "choose_bucket"]
+
+MAX_BUCKETS = 240
+_STEPS = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+
+Column = tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    bucket_s: float
+    t_s: tuple[float, ...]  # bucket starts
+    latency: dict[str, Column]  # "p50", "p95", "p99"
+    outcomes: dict[str, tuple[int, ...]]  # ok, fallback, degraded, failed, lost
+    calls: dict[str, tuple[int, ...]]  # provider -> calls per bucket
+    errors: dict[str, tuple[int, ...]]  # provider -> failed calls per bucket
+    cache_hit_rate: Column
+    confidence_avg: Column
+    json_error_rate: Column
+    amplification: Column  # calls / sent requests per bucket
+    breaker: dict[str, tuple[tuple[float, str], ...]]  # provider -> (t, to_state) transitions
+
+
+def choose_bucket(end_s: float) -> float:
+    for step in _STEPS:
+        if end_s / step <= MAX_BUCKETS:
+            return step
+    return math.ceil(end_s / MAX_BUCKETS / 3600.0) * 3600.0
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return hits / total if total else None
+
+
+def build_series(
+    requests: Sequence[RequestRecord],
+    calls: Sequence[CallRecord],
+    events: Sequence[EventRecord],
+    end_s: float,
+    bucket_s: float | None = None,
+) -> Series:
+    bucket = bucket_s or choose_bucket(end_s)
+    n = max(1, math.ceil(end_s / bucket))
+
+    def index(t: float) -> int:
+        return min(max(int(t // bucket), 0), n - 1)
+
+    lat: list[list[float]] = [[] for _ in range(n)]
+    conf: list[list[float]] = [[] for _ in range(n)]
+    outcome_names = ("ok", "fallback", "degraded", "failed", "lost")
+    outcomes = {k: [0] * n for k in outcome_names}
+    ok_n, cache_n, llm_n, json_n, sent_n = ([0] * n for _ in range(5))
+    for r in requests:
+        k = index(r.intended_s)
+        if r.latency_s is not None:
+            lat[k].append(r.latency_s)
+        if r.confidence is not None:
+            conf[k].append(r.confidence)
+        if r.sent_s is not None:
+            sent_n[k] += 1
+            if r.attempts > 0:
+                llm_n[k] += 1
+                json_n[k] += int(r.json_error)
+        if r.outcome == OK:
+            ok_n[k] += 1
+            cache_n[k] += int(r.cache_hit)
+            # a fallback answer is also degraded in spirit; stack each request once
+            key = "fallback" if r.fallback else "degraded" if r.degraded else "ok"
+            outcomes[key][k] += 1
+        elif r.outcome == FAILED:
+            outcomes["failed"][k] += 1
+        elif r.outcome == LOST:
+            outcomes["lost"][k] += 1
+    providers = sorted({c.provider for c in calls})
+    calls_by = {p: [0] * n for p in providers}
+    errors_by = {p: [0] * n for p in providers}
+    for c in calls:
+        k = index(c.t_s)
+        calls_by[c.provider][k] += 1
+        errors_by[c.provider][k] += int(c.result != "ok")
+    total_calls = [sum(calls_by[p][k] for p in providers) for k in range(n)]
+    breaker: dict[str, list[tuple[float, str]]] = {}
+    for e in sorted((e for e in events if e.kind == "breaker"), key=lambda e: e.t_s):
+        provider = str(e.detail.get("provider", "?"))
+        breaker.setdefault(provider, []).append((e.t_s, str(e.detail.get("to_state", "?")).lower()))
+    return Series(
+        bucket_s=bucket,
+        t_s=tuple(k * bucket for k in range(n)),
+        latency={f"p{q}": tuple(percentile(v, q) if v else None for v in lat) for q in (50, 95, 99)},
+        outcomes={k: tuple(v) for k, v in outcomes.items()},
+        calls={p: tuple(v) for p, v in calls_by.items()},
+        errors={p: tuple(v) for p, v in errors_by.items()},
+        cache_hit_rate=tuple(_ratio(cache_n[k], ok_n[k]) for k in range(n)),
+        confidence_avg=tuple(sum(v) / len(v) if v else None for v in conf),
+        json_error_rate=tuple(_ratio(json_n[k], llm_n[k]) for k in range(n)),
+        amplification=tuple(_ratio(total_calls[k], sent_n[k]) for k in range(n)),
+        breaker={p: tuple(v) for p, v in breaker.items()},
+    )
