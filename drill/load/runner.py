@@ -1,0 +1,166 @@
+"""Run the Locust load generator as child processes and merge what they recorded.
+
+Standalone (``workers == 0``): one headless Locust process with one user.
+Distributed: one master (``--expect-workers N``) and N ``--worker`` processes,
+one user each, all on 127.0.0.1 with the master on an ephemeral port.  A hard
+wall-clock bound (start lead + schedule + client timeout + margin) kills whatever
+is still running; the merge then accounts for every scheduled request.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reports.records import FAILED, LOST, OK
+
+from ..supervisor import ManagedProcess, Supervisor
+from .config import CONFIG_ENV, LoadConfig, write_config
+from .merge import MergeResult, merge_records
+from .prompts import load_prompts
+
+__all__ = ["LOCUSTFILE", "LoadResult", "run_load"]
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    records_path: Path
+    exit_code: int | None            # Locust's (the master's when distributed); None if it was killed
+    worker_exit_codes: tuple[int | None, ...]
+    scheduled: int
+    ok: int
+    failed: int
+    lost: int
+    killed: bool                     # the hard wall-clock bound was reached
+    epoch_monotonic: float
+    merge: MergeResult
+
+    @property
+    def conserved(self) -> bool:
+        return self.scheduled == self.ok + self.failed + self.lost
+
+
+def _free_port() -> int:
+    # Locust's workers must be told the master's port, so it cannot be 0 on the master's own line
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _locust(*args: str) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "INFO", *args]
+
+
+def _env(config_path: Path) -> dict[str, str]:
+    path = os.environ.get("PYTHONPATH", "")
+    pythonpath = f"{_PROJECT_ROOT}{os.pathsep}{path}".rstrip(os.pathsep)
+    return {CONFIG_ENV: str(config_path), "PYTHONPATH": pythonpath}
+
+
+def run_load(
+    config: LoadConfig,
+    host: str,
+    workers: int = 0,
+    log_dir: Path | None = None,
+    *,
+    start_lead_s: float | None = None,
+    margin_s: float = 15.0,
+) -> LoadResult:
+    """Run the schedule against ``host``; returns counts, Locust's exit code and the merged records.
+
+    ``config.epoch_monotonic`` is the run's t=0; when None it is set ``start_lead_s``
+    in the future (default 3 s standalone, 5 s distributed) so Locust is up in time.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"workers: must be an integer >= 0, got {workers!r}")
+    prompts = load_prompts(config.prompts_path)  # fail here, clearly, not inside Locust
+    records_path = Path(config.records_path)
+    log_dir = Path(log_dir) if log_dir is not None else records_path.parent / "load-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    lead = start_lead_s if start_lead_s is not None else (3.0 if workers == 0 else 5.0)
+    epoch = config.epoch_monotonic if config.epoch_monotonic is not None else time.monotonic() + lead
+    base = replace(config, epoch_monotonic=epoch)
+    count = max(1, workers)
+    parts = [log_dir / f"requests.w{i}.jsonl" for i in range(count)]
+    for part in parts:
+        part.unlink(missing_ok=True)
+    budget = max(0.0, epoch - time.monotonic()) + config.end_s + config.client_timeout_s + margin_s
+    run_time = f"{math.ceil(budget - margin_s / 2)}s"  # Locust's own, graceful bound first
+    common = ["--headless", "--only-summary", "-H", host, "-u", str(count), "-r", str(count)]
+    killed = False
+    with Supervisor(log_dir) as sup:
+        if workers == 0:
+            cfg = write_config(base.for_worker(0, 1, str(parts[0])), log_dir / "load-config.json")
+            main = sup.start(
+                "locust", _locust(*common, "--run-time", run_time), _env(cfg), wait_for_address=False
+            )
+            worker_procs: list[ManagedProcess] = []
+        else:
+            port = _free_port()
+            master_cfg = write_config(
+                base.for_worker(0, workers, str(log_dir / "requests.master.jsonl")),
+                log_dir / "load-config.master.json",
+            )
+            main = sup.start(
+                "locust-master",
+                _locust(
+                    *common,
+                    "--run-time",
+                    run_time,
+                    "--master",
+                    "--master-bind-host",
+                    "127.0.0.1",
+                    "--master-bind-port",
+                    str(port),
+                    "--expect-workers",
+                    str(workers),
+                ),
+                _env(master_cfg),
+                wait_for_address=False,
+            )
+            worker_procs = []
+            for i in range(workers):
+                wcfg = write_config(
+                    base.for_worker(i, workers, str(parts[i])), log_dir / f"load-config.w{i}.json"
+                )
+                worker_procs.append(
+                    sup.start(
+                        f"locust-worker{i}",
+                        _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
+                        _env(wcfg),
+                        wait_for_address=False,
+                    )
+                )
+        deadline = time.monotonic() + budget
+        while main.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        killed = main.alive()
+        # workers leave on the master's quit message; give them a moment to close their files
+        settle = time.monotonic() + 5.0
+        while any(w.alive() for w in worker_procs) and time.monotonic() < settle:
+            time.sleep(0.05)
+        killed = killed or any(w.alive() for w in worker_procs)
+        sup.stop_all(grace_s=5.0)
+        exit_code = main.returncode
+        worker_codes = tuple(w.returncode for w in worker_procs)
+    merged = merge_records(parts, records_path, base, count, prompts)
+    return LoadResult(
+        records_path=records_path,
+        exit_code=exit_code,
+        worker_exit_codes=worker_codes,
+        scheduled=merged.scheduled,
+        ok=merged.counts.get(OK, 0),
+        failed=merged.counts.get(FAILED, 0),
+        lost=merged.counts.get(LOST, 0),
+        killed=killed,
+        epoch_monotonic=epoch,
+        merge=merged,
+    )
