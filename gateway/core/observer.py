@@ -51,7 +51,7 @@ class NullObserver:
 class Observers:
     """Fan out to several observers; one that raises is counted, not propagated."""
 
-    __slots__ = ("errors", "_observers")
+    __slots__ = ("_observers", "errors")
 
     def __init__(self, *observers: Observer) -> None:
         self._observers = list(observers)

@@ -169,15 +169,14 @@ class Stack:
         """Feed one finished upstream call to every policy that learns from it."""
         latency = finished_at - started_at
         breaker = self.breakers[provider]
+        status: int | None
         if isinstance(result, Completion):
             ok, label, status, rate_limited = True, "ok", 200, False
-            if result.rate_limits is not None:
-                self.quota[provider] = result.rate_limits
         else:
             ok, label, status = False, result.kind.value, result.status
             rate_limited = result.kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED)
-            if result.rate_limits is not None:
-                self.quota[provider] = result.rate_limits
+        if result.rate_limits is not None:
+            self.quota[provider] = result.rate_limits
         # A 4xx of our own making says nothing about the provider's health.
         if ok or (isinstance(result, ProviderFailure) and result.kind is FailureKind.CLIENT_ERROR):
             breaker.on_success(finished_at, latency)

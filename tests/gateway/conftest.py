@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 
-
 from gateway.config import load_config
 from gateway.errors import error_for
 from gateway.outcomes import ChatRequest, Completion, FailureKind, ProviderFailure, Usage

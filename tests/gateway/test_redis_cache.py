@@ -64,7 +64,7 @@ def test_gateway_serves_hits_from_redis_across_instances(redis_url: str) -> None
     overrides = {"cache": {"backend": "redis", "redis_url": redis_url}, "degraded": {"enabled": True}}
 
     async def go() -> None:
-        async with serve(overrides) as (client, _, clients):
+        async with serve(overrides) as (client, _, _):
             first = await client.post("/v1/appointments/parse", json=parse_body("cita redis mañana 10am con Dr. Pérez"))
             assert first.headers["x-llmdrill-cache"] == "miss"
         # a second gateway process shares the cache through Redis

@@ -66,7 +66,7 @@ def test_breaker_opens_after_exactly_five_failures_and_recovers() -> None:
                  "providers": {"claude": {"enabled": False}, "openai": {"enabled": False}},
                  "retries": {"max": 0}}
     async def go() -> None:
-        async with serve(overrides, behaviours={"qwen": qwen}) as (client, gw, clients):
+        async with serve(overrides, behaviours={"qwen": qwen}) as (client, _, clients):
             for i in range(12):
                 r = await client.post("/v1/appointments/parse", json=parse_body(f"cita {i} mañana 10am con Dr. Pérez"))
                 assert r.status_code == 200 and r.headers["x-llmdrill-fallback"] == "1"
@@ -112,7 +112,8 @@ def _upstream_calls_for(mode_on: bool) -> tuple[int, set[int]]:
             deadline = time.monotonic() + 1.5
             i = 0
             while time.monotonic() < deadline:
-                r = await client.post("/v1/appointments/parse", json=parse_body(f"cita {i % 4} mañana 10am con Dr. Pérez"))
+                prompt = f"cita {i % 4} mañana 10am con Dr. Pérez"
+                r = await client.post("/v1/appointments/parse", json=parse_body(prompt))
                 assert r.status_code == 200
                 i += 1
                 await asyncio.sleep(0.02)
@@ -132,7 +133,8 @@ def test_conservation_mode_cuts_upstream_calls_at_least_in_half() -> None:
 def test_degraded_mode_skips_geo_availability_and_negotiation() -> None:
     async def go() -> None:
         async with serve() as (client, _, clients):
-            full = (await client.post("/v1/appointments/parse", json=parse_body("cita mañana 10am con Dr. Pérez en Polanco"))).json()
+            prompt = "cita mañana 10am con Dr. Pérez en Polanco"
+            full = (await client.post("/v1/appointments/parse", json=parse_body(prompt))).json()
             assert set(full["meta"]["agents"]) == {"parsing", "temporal", "geo", "validation", "availability",
                                                     "negotiation"}
             r = await client.put("/admin/config", json={"degraded_mode": True})

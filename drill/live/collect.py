@@ -1,0 +1,83 @@
+"""Records in, report out: the JSONL writers of a run and the step that turns a run directory into a report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from reports.io import RunDataError, load_run, write_all
+from reports.records import CallRecord, EventRecord
+from reports.report import Report, build_report
+
+
+class JsonlAppender:
+    """Append records as whole, flushed lines (thread-safe): an interrupted run keeps what it wrote."""
+
+    def __init__(self, path: Path) -> None:
+        self._file: IO[str] = path.open("a", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+
+    def write(self, record: EventRecord | CallRecord) -> None:
+        line = json.dumps(record.to_dict(), ensure_ascii=False, default=str) + "\n"
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line)
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
+    """Split the gateway's event log into ``calls.jsonl`` and (appended) ``events.jsonl``.
+
+    Idempotent: does nothing when ``calls.jsonl`` exists already.  A torn last
+    line (the gateway was killed mid-write) is skipped.
+    """
+    source = run_dir / "gateway-events.jsonl"
+    calls_path = run_dir / "calls.jsonl"
+    if calls_path.exists():
+        return 0, 0
+    calls = events = 0
+    with calls_path.open("w", encoding="utf-8") as calls_out, \
+            (run_dir / "events.jsonl").open("a", encoding="utf-8") as events_out:
+        if not source.exists():
+            return 0, 0
+        for line in source.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                raw: dict[str, Any] = json.loads(line)
+            except ValueError:
+                continue
+            if raw.get("record") == "call":
+                if raw.get("probe"):
+                    continue   # health probes are not user traffic; they are in the fakes' stats
+                rec = CallRecord(float(raw["t_s"]), str(raw["provider"]), float(raw["latency_s"]),
+                                 str(raw["result"]), raw.get("status"))
+                calls_out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+                calls += 1
+            elif raw.get("record") == "event":
+                ev = EventRecord(float(raw["t_s"]), str(raw["kind"]), dict(raw.get("detail") or {}))
+                events_out.write(json.dumps(ev.to_dict(), ensure_ascii=False, default=str) + "\n")
+                events += 1
+    return calls, events
+
+
+def build_run_report(run_dir: Path, harness_error: str | None = None) -> Report:
+    run = load_run(run_dir)
+    problems = list(run.problems)
+    if harness_error:
+        problems.append(f"harness: {harness_error}")
+    return build_report(run.info, run.requests, run.calls, run.events, data_problems=tuple(problems))
+
+
+def finish_report(run_dir: Path, harness_error: str | None = None) -> bool | None:
+    """Build and write the report; True/False = every expectation held or not; None = no report."""
+    try:
+        report = build_run_report(run_dir, harness_error)
+    except RunDataError as exc:
+        (run_dir / "report-error.txt").write_text(f"{exc}\n", encoding="utf-8")
+        return None
+    write_all(report, run_dir)
+    return bool(report.passed)
