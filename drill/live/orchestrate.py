@@ -78,9 +78,9 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
 def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: JsonlAppender, workers: int,
                    view: bool) -> LoadResult:
     scenario = plan.run
+    prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
     fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
-                                "--corpus-seed", str(scenario.load.prompts.seed),
-                                "--corpus-size", str(scenario.load.prompts.n)])
+                                "--corpus-seed", str(prompts.seed), "--corpus-size", str(prompts.n)])
     fake_urls: dict[str, str] = json.loads(fakes.address or "{}")
     proxy_api = _start_proxy(sup)
     toxiproxy = ToxiproxyClient(proxy_api)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fake_providers.faults import DEFAULT_BASELINE
 from fake_providers.faults.plan import FaultPlan, FaultPlanError
 from gateway.config import ConfigError, config_from_mapping
 from gateway.outcomes import PROVIDERS
@@ -58,6 +59,9 @@ def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> Live
             path, _, message = text.partition(": ")
             problems.append(scenario.problem(f"stack.{path}", message or text))
     fault_plan = scenario.fault_plan()
+    # The fakes' no-fault latency is a duration like any other: compress it with the scenario.
+    # (The plan goes out in run seconds with time_scale 1.0, so the fakes would not scale it.)
+    fault_plan["baseline"] = DEFAULT_BASELINE.scaled(scenario.time_scale).to_json()
     try:
         FaultPlan.parse(fault_plan)
     except FaultPlanError as exc:

@@ -55,7 +55,9 @@ class LiveView:
         self._plan = plan
         self._epoch = epoch
         self._gateway = gateway_url
-        self._requests = _Tail(run_dir / "requests.jsonl")
+        # Locust processes append to their own files while the run goes; requests.jsonl is the merge at the end.
+        self._load_dir = run_dir / "logs" / "load"
+        self._requests: dict[Path, _Tail] = {}
         self._calls = _Tail(run_dir / "gateway-events.jsonl")
         self._tty = sys.stderr.isatty()
         self._period = period_s if period_s is not None else (1.0 if self._tty else 5.0)
@@ -84,7 +86,9 @@ class LiveView:
             sys.stderr.flush()
 
     def render(self, now_s: float) -> str:
-        for r in self._requests.lines():
+        for path in sorted(self._load_dir.glob("requests.w*.jsonl")):
+            self._requests.setdefault(path, _Tail(path))
+        for r in (r for tail in self._requests.values() for r in tail.lines()):
             end = float(r.get("intended_s") or 0) + float(r.get("latency_s") or 0)
             self._done.append((end, r))
         for c in self._calls.lines():

@@ -136,7 +136,12 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
         agents["availability"] = clock.now() - t
     if "negotiation" in sequence:
         t = clock.now()
-        out["negotiation"] = yield from _negotiate(stack, result, deadline, mode.conservation)
+        # There is something to negotiate only when the slot asked for is taken; a free slot is
+        # confirmed from a template, so most requests cost one LLM call, not two.
+        if out.get("availability", {}).get("available") is False:
+            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode.conservation)
+        else:
+            out["negotiation"] = {"message": _confirmation(result), "source": "template"}
         agents["negotiation"] = clock.now() - t
 
     completion: Completion | None = llm.completion if not fallback else None
@@ -207,10 +212,14 @@ def _availability(result: ParseResult) -> dict[str, Any]:
     return {"available": not busy, "slot": f"{e.fecha.resolved}T{e.hora.resolved}"}
 
 
+def _confirmation(result: ParseResult) -> str:
+    return "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
+
+
 def _negotiate(stack: Stack, result: ParseResult, deadline: float, conservation: bool) -> Flow:
-    """The negotiation agent: an LLM-written confirmation, or a template when the LLM can't."""
+    """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
     summary = result.to_json()
-    template = "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
+    template = _confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
     if stack.clock.now() >= deadline:
         return {"message": template, "source": "template"}
     request = ChatRequest(build_negotiation_messages(result), max_tokens=60)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..clock import Clock
 from ..config import GatewayConfig
 from ..outcomes import Completion, FailureKind, ProviderFailure, RateLimitSnapshot
-from ..policy.breaker import BreakerConfig, BreakerTransition, CircuitBreaker
+from ..policy.breaker import BreakerConfig, BreakerState, BreakerTransition, CircuitBreaker
 from ..policy.cache_policy import SimilarityIndex
 from ..policy.limiter import LimiterConfig, RateLimitQueue
 from ..policy.modes import (
@@ -190,6 +190,9 @@ class Stack:
         self.observer.on_call(CallEvent(provider, started_at, latency, label, status, probe))
 
     def _on_breaker(self, t: BreakerTransition) -> None:
+        if t.to_state is BreakerState.CLOSED and t.from_state is BreakerState.HALF_OPEN:
+            # the half-open trials just proved the provider healthy: stale EWMA must not keep it out
+            self.router.forget(t.provider)
         self.observer.on_state(
             StateEvent(
                 t.at,

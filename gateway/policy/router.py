@@ -154,7 +154,11 @@ class Router:
             self.last_choice_reason = prefix + "none"
             return None
         weights = self.config.weights
-        healthy = [p for p in admitting if self._is_healthy(p) and weights[p] > 0]
+        # A HALF_OPEN breaker that still admits takes its weighted share as trial calls (bounded by the
+        # breaker's probe permits), as resilience4j's half-open state does: passive health alone would
+        # starve it of the very calls that can close it.
+        healthy = [p for p in admitting if weights[p] > 0
+                   and (self._is_healthy(p) or self._breakers[p].state(now) is BreakerState.HALF_OPEN)]
         if healthy:
             self.last_choice_reason = prefix + "weighted"
             return self._weighted(healthy, rng)
@@ -202,6 +206,14 @@ class Router:
             h.latency += alpha * (latency_s - h.latency)
             h.error += alpha * (error - h.error)
         h.samples += 1
+
+    def forget(self, provider: str) -> None:
+        """Drop a provider's passive health, e.g. once its breaker closed on fresh successes."""
+        if provider not in self._health:
+            raise ValueError(f"Router.forget: unknown provider {provider!r}")
+        last_probe = self._health[provider].last_probe
+        self._health[provider] = _Health()
+        self._health[provider].last_probe = last_probe
 
     def record_probe(self, provider: str, now: float, ok: bool, latency_s: float) -> None:
         self.record(provider, now, ok, latency_s)

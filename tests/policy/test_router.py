@@ -72,8 +72,10 @@ def test_never_an_open_provider_while_another_admits(
     assert breakers[choice].state(now) not in (BreakerState.OPEN, BreakerState.FORCED_OPEN)
     health = router.health(now)
     healthy = [p for p in admitting if health[p].healthy]
+    # a half-open breaker takes its share of trial calls, whatever its stale passive health says
+    trial = [p for p in admitting if breakers[p].state(now) is BreakerState.HALF_OPEN]
     if healthy:
-        assert choice in healthy, "picked an unhealthy provider while a healthy one admits"
+        assert choice in healthy + trial, "picked an unhealthy provider while a healthy one admits"
 
 
 def test_least_bad_when_nobody_is_healthy() -> None:

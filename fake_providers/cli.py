@@ -1,0 +1,82 @@
+"""``llmdrill fake-providers``: start the three fakes, print where they listen, serve until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import signal
+import sys
+
+from fake_providers.servers.runner import new_event_loop, start_fakes
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmdrill fake-providers",
+        description="Fake Qwen, Claude and OpenAI servers with injectable faults (control API: /_control/*).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="0: an ephemeral port each; N: qwen N, claude N+1, openai N+2")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault engines (default 0)")
+    parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    parser.add_argument("--corpus-seed", type=int, help="also answer generate_corpus(SEED, SIZE)'s gold prompts")
+    parser.add_argument("--corpus-size", type=int, default=1000, help="size of that corpus (default 1000)")
+    return parser
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def _serve(host: str, port: int, seed: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with start_fakes(host, seed, port) as cluster:
+        print(json.dumps(cluster.urls), flush=True)
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # argparse already printed what is wrong
+        return int(exc.code or 0)
+    if not 0 <= args.port <= 65533:
+        print(f"llmdrill fake-providers: --port must be 0..65533, got {args.port}", file=sys.stderr)
+        return 2
+    if not args.allow_remote and not _is_loopback(args.host):
+        print(f"llmdrill fake-providers: --host {args.host} is not a loopback address; "
+              "pass --allow-remote to bind it", file=sys.stderr)
+        return 2
+    if args.corpus_seed is not None:
+        if not 1 <= args.corpus_size <= 1_000_000:
+            print(f"llmdrill fake-providers: --corpus-size must be 1..1000000, got {args.corpus_size}",
+                  file=sys.stderr)
+            return 2
+        from fake_providers.servers.answers import know_corpus
+
+        know_corpus(args.corpus_seed, args.corpus_size)
+    try:
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(_serve(args.host, args.port, args.seed))
+    except OSError as exc:
+        print(f"llmdrill fake-providers: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

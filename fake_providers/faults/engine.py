@@ -1,0 +1,228 @@
+"""The fault engine: which outcome one request gets, at plan time ``t``.
+
+Pure: no sockets, no clock, no sleeping.  ``decide`` is a function of the plan,
+the explicit emergent state below and the ``random.Random`` it is handed, so
+the live fakes and the SimPy twin share it and one seed replays one run.
+
+How rules combine, in plan order: for each part of a decision (latency,
+response, quality, stream) the first active, matching rule whose probability
+draw succeeds decides it; later rules for that part are skipped (and draw
+nothing).  Emergent state comes after: a request that is not already failed
+takes a place in the quota buckets (a 429 ``rate_limit_exceeded`` when full)
+and then in the capacity model (a wait added to its latency, or a 503).  An
+error or a refused/hung connection comes back at once unless a latency rule
+fired; anything else waits the provider's baseline latency (default lognormal,
+p50 0.6 s, p95 1.5 s, times the plan's ``time_scale``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from fake_providers.faults.bad_json import BadJsonEffect
+from fake_providers.faults.capacity import CapacityEffect, CapacityModel
+from fake_providers.faults.connection import ConnectionEffect
+from fake_providers.faults.http_error import ErrorEffect
+from fake_providers.faults.latency import LatencyDist, LatencyEffect
+from fake_providers.faults.outcomes import (
+    BadJson,
+    CapacityTicket,
+    Decision,
+    Hang,
+    HttpError,
+    Normal,
+    QualityLoss,
+    Refuse,
+    ResponseOutcome,
+    StreamShape,
+)
+from fake_providers.faults.plan import FaultPlan, FaultRule
+from fake_providers.faults.quality import QualityEffect
+from fake_providers.faults.quota import QuotaBuckets, QuotaEffect, QuotaView
+from fake_providers.faults.stream import StreamEffect
+
+__all__ = ["DEFAULT_BASELINE", "NOMINAL_RPM", "NOMINAL_TPM", "FaultEngine", "RequestInfo"]
+
+DEFAULT_BASELINE = LatencyDist.lognormal(0.6, 1.5)
+#: What a fake reports as its limits while no quota rule is active (counted, never enforced).
+NOMINAL_RPM = 10_000
+NOMINAL_TPM = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    model: str
+    stream: bool
+    prompt: str
+    tokens: int   # prompt + requested completion tokens, as the quota counts them
+
+
+class FaultEngine:
+    """A plan plus its emergent state (quota buckets and capacity models, per rule and provider)."""
+
+    __slots__ = ("_baseline", "_capacity", "_nominal", "_quota", "plan", "rng")
+
+    def __init__(self, plan: FaultPlan, seed: int = 0, *, baseline: LatencyDist | None = None) -> None:
+        self.plan = plan
+        self.rng = random.Random(seed)
+        self._baseline = (baseline or DEFAULT_BASELINE).scaled(plan.time_scale)
+        self._quota: dict[tuple[int, str], QuotaBuckets] = {}
+        self._capacity: dict[tuple[int, str], CapacityModel] = {}
+        self._nominal: dict[str, QuotaBuckets] = {}
+
+    def baseline(self, provider: str) -> LatencyDist:
+        return self.plan.baseline_for(provider) or self._baseline
+
+    def decide(
+        self, t: float, provider: str, request: RequestInfo, rng: random.Random | None = None
+    ) -> Decision:
+        rng = self.rng if rng is None else rng
+        latency: float | None = None
+        response: ResponseOutcome | None = None
+        quality: QualityLoss | None = None
+        stream: StreamShape | None = None
+        fired: list[int] = []
+        emergent: list[int] = []
+        for index, rule in enumerate(self.plan.rules):
+            if not self._applies(rule, t, provider, request):
+                continue
+            effect = rule.effect
+            if effect.slot in ("quota", "capacity"):
+                emergent.append(index)
+                continue
+            taken = {"latency": latency, "response": response, "quality": quality, "stream": stream}
+            if taken[effect.slot] is not None:
+                continue
+            if rule.probability < 1.0 and rng.random() >= rule.probability:
+                continue
+            fired.append(index)
+            if isinstance(effect, LatencyEffect):
+                latency = effect.dist.sample(rng)
+            elif isinstance(effect, ErrorEffect | BadJsonEffect):
+                response = effect.outcome()
+            elif isinstance(effect, ConnectionEffect):
+                response = effect.outcome(rng)
+            elif isinstance(effect, QualityEffect):
+                quality = effect.loss
+            elif isinstance(effect, StreamEffect):
+                stream = effect.shape(self.plan.time_scale)
+        wait, ticket = 0.0, None
+        if response is None or isinstance(response, BadJson):
+            response, wait, ticket = self._emergent(t, provider, request, emergent, fired, response)
+        if latency is None:
+            fast = isinstance(response, HttpError | Refuse | Hang)
+            latency = 0.0 if fast else self.baseline(provider).sample(rng)
+        latency += wait
+        if response is None:
+            response = Normal(latency)
+        return Decision(latency, response, quality, stream, tuple(fired), ticket)
+
+    def release(self, decision: Decision, t: float) -> None:
+        """The request of ``decision`` finished at plan time ``t``: free its capacity slot."""
+        ticket = decision.capacity
+        if ticket is None:
+            return
+        model = self._capacity.get((ticket.rule, ticket.provider))
+        if model is not None and model.in_flight > 0:
+            model.leave(t, ticket.entered + ticket.wait_s)
+
+    def limits(self, t: float, provider: str) -> QuotaView:
+        """The quota the provider shows at ``t``: the first active quota rule's, or the nominal one."""
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule.effect, QuotaEffect) and rule.active(t) and rule.applies_to(provider):
+                return self._bucket(index, provider, rule.effect).view(t)
+        return self._nominal_bucket(provider).view(t)
+
+    def is_down(self, t: float, provider: str) -> bool:
+        """Whether an unconditional rule makes every request fail now (what ``/health`` reports)."""
+        for rule in self.plan.rules:
+            if rule.probability < 1.0 or rule.match is not None:
+                continue
+            if not (rule.active(t) and rule.applies_to(provider)):
+                continue
+            effect = rule.effect
+            if isinstance(effect, ConnectionEffect):
+                return True
+            if isinstance(effect, ErrorEffect) and effect.status >= 500:
+                return True
+        return False
+
+    def refuse_windows(self, provider: str) -> list[tuple[float, float | None]]:
+        """``[at, until)`` windows in which every connection to ``provider`` is refused."""
+        return [
+            (rule.at, rule.until)
+            for rule in self.plan.rules
+            if isinstance(rule.effect, ConnectionEffect)
+            and rule.effect.mode == "refuse"
+            and rule.probability >= 1.0
+            and rule.match is None
+            and rule.applies_to(provider)
+        ]
+
+    @staticmethod
+    def _applies(rule: FaultRule, t: float, provider: str, request: RequestInfo) -> bool:
+        if not (rule.active(t) and rule.applies_to(provider)):
+            return False
+        return rule.match is None or rule.match.matches(request.model, request.stream, request.prompt)
+
+    def _emergent(
+        self,
+        t: float,
+        provider: str,
+        request: RequestInfo,
+        emergent: list[int],
+        fired: list[int],
+        response: ResponseOutcome | None,
+    ) -> tuple[ResponseOutcome | None, float, CapacityTicket | None]:
+        rules = self.plan.rules
+        for index in emergent:
+            effect = rules[index].effect
+            if isinstance(effect, QuotaEffect):
+                verdict = self._bucket(index, provider, effect).admit(t, request.tokens)
+                if not verdict.admitted:
+                    fired.append(index)
+                    return HttpError(429, "rate_limit_exceeded", verdict.retry_after_s), 0.0, None
+        self._nominal_bucket(provider).admit(t, request.tokens)
+        for index in emergent:
+            effect = rules[index].effect
+            if isinstance(effect, CapacityEffect):
+                model = self._capacity_model(index, provider, effect)
+                entered = model.enter(t)
+                fired.append(index)
+                if isinstance(entered, HttpError):
+                    return entered, 0.0, None
+                return response, entered, CapacityTicket(index, provider, t, entered)
+        return response, 0.0, None
+
+    def _bucket(self, index: int, provider: str, effect: QuotaEffect) -> QuotaBuckets:
+        key = (index, provider)
+        bucket = self._quota.get(key)
+        if bucket is None:
+            bucket = self._quota[key] = effect.buckets(self.plan.time_scale)
+        return bucket
+
+    def _nominal_bucket(self, provider: str) -> QuotaBuckets:
+        bucket = self._nominal.get(provider)
+        if bucket is None:
+            window = 60.0 * self.plan.time_scale
+            bucket = self._nominal[provider] = QuotaBuckets(NOMINAL_RPM, NOMINAL_TPM, window, enforce=False)
+        return bucket
+
+    def _capacity_model(self, index: int, provider: str, effect: CapacityEffect) -> CapacityModel:
+        key = (index, provider)
+        model = self._capacity.get(key)
+        if model is None:
+            service = _typical(self.baseline(provider))
+            model = self._capacity[key] = CapacityModel(effect.concurrency, effect.queue, service)
+        return model
+
+
+def _typical(dist: LatencyDist) -> float:
+    """A central value of a latency distribution: the capacity model's first guess of service time."""
+    p = dist.params
+    if dist.dist == "uniform":
+        return (p[0] + p[1]) / 2
+    if dist.dist == "empirical":
+        return sorted(p)[len(p) // 2]
+    return p[0]
