@@ -363,6 +363,18 @@ class _Checker:
                     ok &= self.duration(where, one) is not None
         return ok
 
+    def baseline(self, value: Any) -> Any:
+        """The fakes' no-fault latency: a duration, or a distribution as in a ``latency:`` effect."""
+        path: Path_ = ("baseline",)
+        if isinstance(value, dict):
+            if "dist" not in value:
+                self.report(
+                    path, "a baseline mapping needs dist: (constant, uniform, normal, lognormal or empirical)"
+                )
+                return None
+            return freeze(value) if self.effect_durations(path, "latency", value) else None
+        return value if self.duration(path, value) is not None else None
+
     def network(self, value: Any, duration: float | None, first_index: int) -> list[NetworkFault]:
         nets: list[NetworkFault] = []
         for i, item in enumerate(self.items(("network",), value)):
@@ -608,6 +620,7 @@ def build_scenario(doc: Located, file: str) -> Scenario:
     fault_count = (
         len(check.items(("faults",), top.get("faults"))) if isinstance(top.get("faults"), list) else 0
     )
+    baseline = check.baseline(top["baseline"]) if top.get("baseline") is not None else None
     nets = inline_nets + check.network(top.get("network"), duration, fault_count)
     actions = check.actions(top.get("actions"), duration)
     phases = check.phases(top.get("phases"), duration)
@@ -632,6 +645,7 @@ def build_scenario(doc: Located, file: str) -> Scenario:
         expect=tuple(expect),
         source=file,
         lines=freeze({format_path(path): line for path, line in doc.lines.items() if path}),
+        baseline=baseline,
     )
     derived = tuple(phases) if phases is not None else derive_phases(scenario.windows(), duration)
     return _with_phases(scenario, derived)

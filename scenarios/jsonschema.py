@@ -175,6 +175,14 @@ def json_schema() -> dict[str, Any]:
             "properties": {"providers": {"type": "object", "propertyNames": {"enum": list(PROVIDERS)}}},
         },
         "faults": {"type": "array", "items": fault_rule},
+        "baseline": {
+            "description": "The fakes' no-fault latency (default: their lognormal p50 0.6 s, p95 1.5 s): "
+            "a duration (constant) or a distribution as in a fault's latency:.",
+            "oneOf": [
+                _duration("A constant latency."),
+                {"type": "object", "required": ["dist"], "properties": {"dist": {"type": "string"}}},
+            ],
+        },
         "network": {"type": "array", "items": _network_entry(with_window=True)},
         "actions": {
             "type": "array",

@@ -101,6 +101,11 @@ def _scale_rule(rule: FaultRule, k: float) -> FaultRule:
     keys = FAULT_EFFECT_DURATION_KEYS.get(rule.effect)
     if keys is not None:
         raw[rule.effect] = _scale_effect(raw[rule.effect], keys, k)
+    if rule.effect == "quota" and isinstance(raw.get("quota"), dict):
+        # A quota's window is a duration (60 s unless written): it compresses with the run, while
+        # rpm/tpm stay rates, so the fakes hold rpm * window / 60 requests per (scaled) window.
+        window = _seconds(raw["quota"].get("window", 60.0))
+        raw["quota"]["window"] = (60.0 if window is None else window) * k
     return replace(rule, at_s=rule.at_s * k, until_s=_until(rule.until_s, k), rule=freeze(raw))
 
 
@@ -134,4 +139,13 @@ def scale_scenario(scenario: Scenario) -> Scenario:
             for a in scenario.actions
         ),
         phases=tuple(Phase(p.name, p.at_s * k, p.until_s * k) for p in scenario.phases),
+        baseline=_scale_baseline(scenario.baseline, k),
     )
+
+
+def _scale_baseline(value: Any, k: float) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return freeze(_scale_effect(value, FAULT_EFFECT_DURATION_KEYS["latency"], k))
+    return _scaled_or_same(value, k)

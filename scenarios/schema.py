@@ -72,6 +72,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "load",
     "stack",
     "faults",
+    "baseline",
     "network",
     "actions",
     "phases",
@@ -230,6 +231,9 @@ class Scenario:
     source: str = "<scenario>"
     lines: Mapping[str, int] = field(default_factory=dict)
     applied_scale: float = 1.0
+    #: The fakes' no-fault latency (a duration, or a ``latency:`` distribution mapping with ``dist``);
+    #: None keeps the fakes' default. Kept as written: the fakes' parser owns its meaning.
+    baseline: str | float | Mapping[str, Any] | None = None
 
     def line_of(self, field_path: str) -> int:
         """The file line of ``field_path`` (``stack.breaker.recovery_timeout``) or of its nearest parent."""
@@ -261,9 +265,10 @@ class Scenario:
         scenario's ``time_scale``, which the fakes would read with quotas per *scaled* minute.
         """
         if as_written:
-            return {"faults": [rule.plan_entry() for rule in self.faults], "time_scale": self.time_scale}
+            plan = {"faults": [rule.plan_entry() for rule in self.faults], "time_scale": self.time_scale}
+            return _with_baseline(plan, self.baseline)
         run = self.scaled()
-        return {"faults": [rule.plan_entry() for rule in run.faults], "time_scale": 1.0}
+        return _with_baseline({"faults": [rule.plan_entry() for rule in run.faults], "time_scale": 1.0}, run.baseline)
 
     def windows(self) -> tuple[FaultWindow, ...]:
         """Every fault window, numbered as ``fault N`` in expectations: fault rules, then network faults."""
@@ -296,3 +301,9 @@ class Scenario:
         from scenarios.scaling import scale_scenario
 
         return scale_scenario(self)
+
+
+def _with_baseline(plan: dict[str, Any], baseline: str | float | Mapping[str, Any] | None) -> dict[str, Any]:
+    if baseline is not None:
+        plan["baseline"] = thaw(baseline)
+    return plan

@@ -199,7 +199,7 @@ class FaultEngine:
         key = (index, provider)
         bucket = self._quota.get(key)
         if bucket is None:
-            bucket = self._quota[key] = effect.buckets(self.plan.time_scale)
+            bucket = self._quota[key] = effect.buckets()
         return bucket
 
     def _nominal_bucket(self, provider: str) -> QuotaBuckets:

@@ -6,10 +6,13 @@ requests and ``tpm`` tokens; so no window of that length ever admits more.  A
 rejection says when enough of the window frees (the Retry-After), and every
 answer carries the numbers the providers' rate-limit headers show.
 
-``rpm``/``tpm`` are per *scaled* minute: the engine passes ``window_s = 60 *
-time_scale``, so a replay at ``time_scale`` 0.1 keeps 100 requests per 6 real
-seconds.  Pure: no I/O; the caller passes ``now``, which must not go back
-(an earlier ``now`` is read as the latest one seen).
+``rpm``/``tpm`` are rates and stay rates at any ``time_scale``; the window is a
+duration and scales with the plan.  A window of ``w`` seconds holds
+``rpm * w / 60`` requests: at ``time_scale`` 0.1 a 100 rpm quota is 10 requests
+per 6-second window, so a compressed replay rate-limits the load it really
+sends exactly as hard as the incident did.  Headers and ``/v1/limits`` speak
+per minute, as the providers do.  Pure: no I/O; the caller passes ``now``,
+which must not go back (an earlier ``now`` is read as the latest one seen).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import ClassVar
 
+from fake_providers.faults.durations import parse_duration
 from fake_providers.faults.problems import FaultPlanError, check_keys, expect_mapping, join, read_int
 from fake_providers.faults.registry import register
 
@@ -54,17 +58,26 @@ class QuotaBuckets:
     ``enforce=False`` only counts (the nominal limits a fake reports when no quota rule is active).
     """
 
-    __slots__ = ("_enforce", "_latest", "_log", "_tokens", "rpm", "tpm", "window_s")
+    __slots__ = ("_enforce", "_latest", "_log", "_per_minute", "_tokens", "declared_rpm", "declared_tpm",
+                 "rpm", "tpm", "window_s")
 
     def __init__(
-        self, rpm: int | None, tpm: int | None, window_s: float = 60.0, *, enforce: bool = True
+        self, rpm: int | None, tpm: int | None, window_s: float = 60.0, *, enforce: bool = True,
+        per_minute: bool = False,
     ) -> None:
+        """``rpm``/``tpm``: what one window holds; with ``per_minute`` they are rates per minute instead,
+        and a window of ``window_s`` holds ``rate * window_s / 60`` (at least 1)."""
         if rpm is not None and rpm < 1:
             raise ValueError(f"rpm must be >= 1, got {rpm}")
         if tpm is not None and tpm < 1:
             raise ValueError(f"tpm must be >= 1, got {tpm}")
         if not window_s > 0:
             raise ValueError(f"window_s must be > 0, got {window_s}")
+        self.declared_rpm, self.declared_tpm = rpm, tpm
+        self._per_minute = 60.0 / window_s if per_minute else 1.0
+        if per_minute:
+            rpm = None if rpm is None else max(1, round(rpm / self._per_minute))
+            tpm = None if tpm is None else max(1, round(tpm / self._per_minute))
         self.rpm, self.tpm, self.window_s = rpm, tpm, window_s
         self._enforce = enforce
         self._log: deque[tuple[float, int]] = deque()
@@ -124,9 +137,15 @@ class QuotaBuckets:
         first_free = (self._log[0][0] + self.window_s - now) if self._log else 0.0
         remaining_requests = None if self.rpm is None else max(self.rpm - len(self._log), 0)
         remaining_tokens = None if self.tpm is None else max(self.tpm - self._tokens, 0)
+        k = self._per_minute
+        if k != 1.0:   # speak per minute, as the providers' headers do
+            remaining_requests = None if remaining_requests is None else int(remaining_requests * k)
+            remaining_tokens = None if remaining_tokens is None else int(remaining_tokens * k)
+        limit_requests = self.declared_rpm if k != 1.0 else self.rpm
+        limit_tokens = self.declared_tpm if k != 1.0 else self.tpm
         return QuotaView(
-            self.rpm, remaining_requests, first_free if remaining_requests == 0 else reset,
-            self.tpm, remaining_tokens, reset,
+            limit_requests, remaining_requests, first_free if remaining_requests == 0 else reset,
+            limit_tokens, remaining_tokens, reset,
         )
 
 
@@ -137,22 +156,29 @@ class QuotaEffect:
 
     rpm: int | None
     tpm: int | None
+    #: the sliding window, a duration: it scales with the plan (60 s as written)
+    window_s: float = 60.0
 
     @classmethod
     def parse(cls, value: object, where: str) -> QuotaEffect:
         body = expect_mapping(value, where)
-        check_keys(body, ("rpm", "tpm"), where)
-        if not body:
+        check_keys(body, ("rpm", "tpm", "window"), where)
+        if not (body.keys() & {"rpm", "tpm"}):
             raise FaultPlanError(where, "needs rpm, tpm or both")
         rpm = read_int(body["rpm"], join(where, "rpm"), minimum=1) if "rpm" in body else None
         tpm = read_int(body["tpm"], join(where, "tpm"), minimum=1) if "tpm" in body else None
-        return cls(rpm, tpm)
+        window = 60.0
+        if "window" in body:
+            window = parse_duration(body["window"], join(where, "window"))
+            if not window > 0:
+                raise FaultPlanError(join(where, "window"), "must be a duration > 0")
+        return cls(rpm, tpm, window)
 
-    def buckets(self, time_scale: float) -> QuotaBuckets:
-        return QuotaBuckets(self.rpm, self.tpm, 60.0 * time_scale)
+    def buckets(self) -> QuotaBuckets:
+        return QuotaBuckets(self.rpm, self.tpm, self.window_s, per_minute=True)
 
     def scaled(self, factor: float) -> QuotaEffect:
-        return self
+        return QuotaEffect(self.rpm, self.tpm, self.window_s * factor)
 
     def to_json(self) -> object:
         out: dict[str, object] = {}
@@ -160,6 +186,8 @@ class QuotaEffect:
             out["rpm"] = self.rpm
         if self.tpm is not None:
             out["tpm"] = self.tpm
+        if self.window_s != 60.0:
+            out["window"] = self.window_s
         return out
 
 

@@ -89,13 +89,14 @@ class Stack:
         for name in self.providers:
             p = config.providers[name]
             if p.rpm is not None or p.tpm is not None:
+                # rpm/tpm are rates and stay rates at any time_scale (as the load's rates do); the
+                # 60 s window is a duration and scales, holding rate * window / 60 calls.
+                window = s(60.0)
                 self.limiters[name] = RateLimitQueue(
                     LimiterConfig(
-                        rpm=p.rpm,
-                        tpm=p.tpm,
-                        # rpm/tpm are rates, kept as written at any time_scale (as the load's
-                        # rates are); only durations scale.
-                        window_s=60.0,
+                        rpm=None if p.rpm is None else max(1, round(p.rpm * window / 60.0)),
+                        tpm=None if p.tpm is None else max(1, round(p.tpm * window / 60.0)),
+                        window_s=window,
                         max_queue=config.queue.max_depth,
                         max_wait_s=s(config.queue.max_wait),
                     )

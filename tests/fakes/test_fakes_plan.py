@@ -78,7 +78,8 @@ def test_scaled_multiplies_durations_not_rates() -> None:
     })
     quota, error, stream, latency = (rule for rule in plan.rules)
     assert (quota.at, quota.until) == (60.0, 240.0)
-    assert quota.to_json()["quota"] == {"rpm": 100, "tpm": 60000}
+    # rpm/tpm stay rates; the quota's window is a duration and scales with the plan
+    assert quota.to_json()["quota"] == {"rpm": 100, "tpm": 60000, "window": 30.0}
     assert error.to_json()["error"] == {"status": 429, "code": "rate_limit_exceeded", "retry_after": 5.0}
     stall = {"after_tokens": 10, "duration": 2.5}
     assert stream.to_json()["stream"] == {"ttft": 1.0, "tokens_per_s": 5, "stall": stall}
@@ -117,3 +118,15 @@ def test_to_json_round_trips(rules: list[dict[str, object]], scale: float) -> No
     plan = FaultPlan.parse({"faults": rules, "time_scale": scale})
     assert FaultPlan.parse(plan.to_json()) == plan
     assert len(plan.rules) == len(rules)
+
+
+def test_a_compressed_quota_window_holds_the_rate_times_the_window() -> None:
+    from fake_providers.faults.quota import QuotaBuckets
+
+    buckets = QuotaBuckets(100, 60000, 6.0, per_minute=True)   # 100 rpm over a 6 s window: 10 requests
+    admitted = [buckets.admit(0.01 * i, 10).admitted for i in range(15)]
+    assert admitted == [True] * 10 + [False] * 5
+    view = buckets.view(0.2)
+    assert view.limit_requests == 100 and view.remaining_requests == 0   # headers speak per minute
+    later = buckets.view(6.5)
+    assert later.remaining_requests == 100

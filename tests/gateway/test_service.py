@@ -63,7 +63,9 @@ def test_breaker_opens_after_exactly_five_failures_and_recovers() -> None:
 
     overrides = {"time_scale": 0.005,   # recovery 60 s -> 0.3 s
                  "cache": {"enabled": False}, "degraded": {"enabled": True},
-                 "providers": {"claude": {"enabled": False}, "openai": {"enabled": False}},
+                 # rpm stays a rate at any time_scale: 100 rpm over a 0.3 s window is 1 call; lift it
+                 "providers": {"qwen": {"rpm": None, "tpm": None},
+                               "claude": {"enabled": False}, "openai": {"enabled": False}},
                  "retries": {"max": 0}}
     async def go() -> None:
         async with serve(overrides, behaviours={"qwen": qwen}) as (client, _, clients):

@@ -89,7 +89,8 @@ def test_scaled_multiplies_every_time_and_keeps_rates(case: tuple[Scenario, dict
     assert first["at"] == approx(v["at"]) and first["until"] == approx(v["until"])
     assert first["latency"] == {"dist": "uniform", "min": approx(v["lat"]), "max": approx(61)}
     assert second["error"] == {"status": 429, "retry_after": approx(v["lat"])}
-    assert third["quota"] == {"rpm": 100, "tpm": 60000}
+    # rpm/tpm stay rates; the quota's 60 s window is a duration and scales
+    assert third["quota"] == {"rpm": 100, "tpm": 60000, "window": approx(60)}
     for window, original in zip(run.windows(), scenario.windows(), strict=True):
         assert (window.at_s, window.until_s) == (approx(original.at_s), approx(original.until_s))
     assert run.actions[0].at_s == approx(v["at"])
@@ -137,7 +138,8 @@ def test_fault_plan_is_in_run_seconds_unless_asked_as_written() -> None:
     assert run_plan["time_scale"] == 1.0
     assert run_plan["faults"][0]["at"] == pytest.approx(12.0)
     assert run_plan["faults"][0]["latency"]["value"] == pytest.approx(0.3)
-    assert run_plan["faults"][1]["quota"] == {"rpm": 100, "tpm": 60000}  # a rate: per real minute
+    # rates stay rates; the window compresses: 100 rpm held over a 6 s window
+    assert run_plan["faults"][1]["quota"] == {"rpm": 100, "tpm": 60000, "window": pytest.approx(6.0)}
     assert scenario.windows()[0].label == "slow"
 
 
