@@ -153,10 +153,8 @@ def call_llm(
         if not breaker.try_acquire(now):
             excluded.add(provider)
             continue
-        if not budget.take():
-            breaker.release(now)
-            break
         limiter = stack.limiters.get(provider)
+        start_at = now
         if limiter is not None:
             admit = limiter.reserve(now, tokens)
             if isinstance(admit, Shed):
@@ -165,12 +163,24 @@ def call_llm(
                 shed_after.append(admit.retry_after_s)
                 stack.observer.on_state(StateEvent(now, "shed", {"provider": provider, "reason": admit.reason}))
                 continue
-            if admit.start_at > now:
-                if admit.start_at >= deadline_at:
-                    breaker.release(now)
-                    excluded.add(provider)
-                    continue
-                yield Sleep(admit.start_at - now)
+            start_at = admit.start_at
+            # Queue behind this provider's quota only when no other provider can take the call now:
+            # a user should not wait for Qwen's next minute while Claude is idle.
+            if start_at > now and (
+                start_at >= deadline_at
+                or stack.router.choose(now, stack.rng, exclude=excluded | spent | {provider}) is not None
+            ):
+                limiter.cancel(start_at, tokens)
+                breaker.release(now)
+                excluded.add(provider)
+                continue
+        if not budget.take():
+            if limiter is not None:
+                limiter.cancel(start_at, tokens)
+            breaker.release(now)
+            break
+        if start_at > now:
+            yield Sleep(start_at - now)
 
         stack.retry_budget.record_attempt(clock.now(), after_backoff)
         after_backoff = False
