@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML config file (defaults: the runbook's values)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     p.add_argument("--events", help="append every upstream call and state change to this JSONL file")
     p.add_argument("--epoch", type=float, help="CLOCK_MONOTONIC second of the run's t=0 (for --events)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     from .service.app import Gateway, create_app
 
     remote = not _is_loopback(args.host)
+    if remote and not args.allow_remote:
+        print(f"llmdrill gateway: --host {args.host} is not a loopback address; pass --allow-remote to bind it",
+              file=sys.stderr)
+        return 2
     if remote and config.admin_token is None:
         print("llmdrill gateway: binding beyond loopback; /admin/config stays closed until admin_token "
               "(or LLMDRILL_ADMIN_TOKEN) is set", file=sys.stderr)
