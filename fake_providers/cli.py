@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import signal
 import sys
 
+from fake_providers.loopback import is_loopback_host
 from fake_providers.servers.runner import new_event_loop, start_fakes
 
 __all__ = ["main"]
@@ -27,15 +27,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--corpus-seed", type=int, help="also answer generate_corpus(SEED, SIZE)'s gold prompts")
     parser.add_argument("--corpus-size", type=int, default=1000, help="size of that corpus (default 1000)")
     return parser
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def _serve(host: str, port: int, seed: int) -> None:
@@ -57,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65533:
         print(f"llmdrill fake-providers: --port must be 0..65533, got {args.port}", file=sys.stderr)
         return 2
-    if not args.allow_remote and not _is_loopback(args.host):
+    if not args.allow_remote and not is_loopback_host(args.host):
         print(f"llmdrill fake-providers: --host {args.host} is not a loopback address; "
               "pass --allow-remote to bind it", file=sys.stderr)
         return 2

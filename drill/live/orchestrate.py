@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -47,6 +50,38 @@ class LiveResult:
     passed: bool | None          # None: no report could be built
     harness_error: str | None
     load: LoadResult | None
+    interrupted: int | None = None   # the signal (SIGINT/SIGTERM) that cut the run short
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived during a run; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`RunInterrupted` while the run lasts.
+
+    The Supervisors chain to whatever handler was there before them once they have
+    stopped their children; without this, SIGTERM's default action would kill the
+    runner before it could collect the records and write the partial report.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise RunInterrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = True) -> LiveResult:
@@ -61,18 +96,21 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
     events = JsonlAppender(run_dir / "events.jsonl")
     harness_error: str | None = None
     load: LoadResult | None = None
-    try:
-        with Supervisor(run_dir / "logs") as sup:
-            load = _run_processes(plan, run_dir, sup, events, workers, view)
-    except KeyboardInterrupt:
-        harness_error = "interrupted"
-    except Exception as exc:  # the harness failed; still report on what was recorded
-        harness_error = f"{type(exc).__name__}: {exc}"
-    finally:
-        events.close()
-    collect_gateway_events(run_dir)
-    passed = finish_report(run_dir, harness_error)
-    return LiveResult(run_dir, passed, harness_error, load)
+    interrupted: int | None = None
+    with _signals_interrupt():
+        try:
+            with Supervisor(run_dir / "logs") as sup:
+                load = _run_processes(plan, run_dir, sup, events, workers, view)
+        except KeyboardInterrupt as exc:
+            interrupted = exc.signum if isinstance(exc, RunInterrupted) else signal.SIGINT
+            harness_error = f"interrupted by {signal.Signals(interrupted).name}"
+        except Exception as exc:  # the harness failed; still report on what was recorded
+            harness_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            events.close()
+        collect_gateway_events(run_dir)
+        passed = finish_report(run_dir, harness_error)
+    return LiveResult(run_dir, passed, harness_error, load, interrupted)
 
 
 def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: JsonlAppender, workers: int,
@@ -230,12 +268,3 @@ def _save_stats(fake_urls: dict[str, str], gateway: ManagedProcess, run_dir: Pat
         (run_dir / "gateway-metrics.txt").write_text(metrics, encoding="utf-8")
     except httpx.HTTPError:
         pass
-
-
-def with_overrides(plan_scenario: Any, *, time_scale: float | None, seed: int | None) -> Any:
-    changes: dict[str, Any] = {}
-    if time_scale is not None:
-        changes["time_scale"] = time_scale
-    if seed is not None:
-        changes["seed"] = seed
-    return replace(plan_scenario, **changes) if changes else plan_scenario

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+from fake_providers.loopback import is_loopback_host
 
 from .errors import ApiError
 
@@ -29,11 +29,3 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback literals; an empty host means every interface."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

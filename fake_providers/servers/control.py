@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 
 from fake_providers.faults.plan import FaultPlan, FaultPlanError
+from fake_providers.loopback import is_loopback_host
 from fake_providers.servers.asgi import BodyTooLarge, ClientGone, Receive, Scope, Send, read_body, send_json
 from fake_providers.servers.state import FakeState
 
@@ -17,13 +17,7 @@ def is_loopback(scope: Scope) -> bool:
     client = scope.get("client")
     if not client:
         return False
-    host = str(client[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(str(client[0]))
 
 
 def _bad(field: str, message: str) -> dict[str, object]:
