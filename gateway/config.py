@@ -76,6 +76,9 @@ class RetrySettings(_Strict):
 
 class RouterSettings(_Strict):
     max_attempts: int = Field(default=4, ge=1, le=20)
+    # Slow enough that the breaker (5 consecutive failures) trips before passive health routes a
+    # failing provider away: 7 straight failures, or a sustained ~50 % error rate, mark it unhealthy.
+    ewma_alpha: float = Field(default=0.1, gt=0.0, le=1.0)
     probe_interval: Duration = 30.0
     unhealthy_error_rate: float = Field(default=0.5, gt=0.0, le=1.0)
     unhealthy_latency: Duration = 8.0

@@ -78,6 +78,7 @@ class Stack:
             RouterConfig(
                 weights={n: config.providers[n].weight for n in self.providers},
                 max_attempts=r.max_attempts,
+                ewma_alpha=r.ewma_alpha,
                 probe_interval_s=s(r.probe_interval),
                 unhealthy_error_rate=r.unhealthy_error_rate,
                 unhealthy_latency_s=s(r.unhealthy_latency),
