@@ -1,8 +1,14 @@
 """Time series of a run, bucketed for plots and the report's ``timeseries``.
 
 Requests sit in the bucket of their intended send time, calls in the bucket of their start.
-Latency percentiles per bucket are exact (``reports.evaluate.percentile``).  The bucket is the
-smallest of 5 s, 10 s, 15 s, 30 s, 1 min, 2 min, 5 min, ... that keeps the run within 240 buckets.
+Latency percentiles per bucket are exact (``reports.evaluate.percentile``).
+
+The bucket is chosen per run (``choose_bucket``): the smallest of ``NICE_BUCKETS_S`` (scenario seconds)
+whose *average* bucket holds at least ``MIN_MEAN_PER_BUCKET`` requests and that keeps the run within
+``MAX_BUCKETS`` buckets, else the largest.  Scenarios send a few requests per second of run time, which
+at a small time scale is well under one request per 5 s of scenario time: a fixed fine bucket would
+leave percentiles of one or two samples, i.e. noise and gaps.  Even so a single bucket can be sparse
+(a quiet phase), so a percentile point needs ``MIN_PERCENTILE_SAMPLES`` latencies or it is ``None``.
 Pure: no I/O, no clock.
 """
 
@@ -15,10 +21,23 @@ from dataclasses import dataclass
 from .evaluate import percentile
 from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
 
-__all__ = ["MAX_BUCKETS", "Series", "build_series", "choose_bucket"]
+__all__ = [
+    "MAX_BUCKETS",
+    "MIN_MEAN_PER_BUCKET",
+    "MIN_PERCENTILE_SAMPLES",
+    "NICE_BUCKETS_S",
+    "Series",
+    "bucket_count",
+    "build_series",
+    "choose_bucket",
+]
 
 MAX_BUCKETS = 240
-_STEPS = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+NICE_BUCKETS_S: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0)
+#: an average bucket should hold this many requests: a p95 of fewer is mostly its maximum
+MIN_MEAN_PER_BUCKET = 20
+#: a bucket's latency percentiles are left out (``None``) below this many latencies
+MIN_PERCENTILE_SAMPLES = 5
 
 Column = tuple[float | None, ...]
 
@@ -38,11 +57,26 @@ class Series:
     breaker: dict[str, tuple[tuple[float, str], ...]]  # provider -> (t, to_state) transitions
 
 
-def choose_bucket(end_s: float) -> float:
-    for step in _STEPS:
-        if end_s / step <= MAX_BUCKETS:
+def bucket_count(end_s: float, bucket_s: float) -> int:
+    """How many buckets ``[k*b, (k+1)*b)`` cover ``[0, end_s]`` (at least one)."""
+    return max(1, math.ceil(end_s / bucket_s))
+
+
+def choose_bucket(end_s: float, samples: int) -> float:
+    """The bucket (scenario seconds) for a run of ``end_s`` seconds with ``samples`` requests."""
+    if not math.isfinite(end_s) or end_s < 0:
+        raise ValueError(f"run length must be a finite number of seconds >= 0, not {end_s!r}")
+    if samples < 0:
+        raise ValueError(f"sample count must not be negative, not {samples!r}")
+    for step in NICE_BUCKETS_S:
+        n = bucket_count(end_s, step)
+        if samples >= MIN_MEAN_PER_BUCKET * n and n <= MAX_BUCKETS:
             return step
-    return math.ceil(end_s / MAX_BUCKETS / 3600.0) * 3600.0
+    return NICE_BUCKETS_S[-1]
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return percentile(values, q) if len(values) >= MIN_PERCENTILE_SAMPLES else None
 
 
 def _ratio(hits: int, total: int) -> float | None:
@@ -56,8 +90,8 @@ def build_series(
     end_s: float,
     bucket_s: float | None = None,
 ) -> Series:
-    bucket = bucket_s or choose_bucket(end_s)
-    n = max(1, math.ceil(end_s / bucket))
+    bucket = bucket_s or choose_bucket(end_s, len(requests))
+    n = bucket_count(end_s, bucket)
 
     def index(t: float) -> int:
         return min(max(int(t // bucket), 0), n - 1)
@@ -103,7 +137,7 @@ def build_series(
     return Series(
         bucket_s=bucket,
         t_s=tuple(k * bucket for k in range(n)),
-        latency={f"p{q}": tuple(percentile(v, q) if v else None for v in lat) for q in (50, 95, 99)},
+        latency={f"p{q}": tuple(_percentile(v, q) for v in lat) for q in (50, 95, 99)},
         outcomes={k: tuple(v) for k, v in outcomes.items()},
         calls={p: tuple(v) for p, v in calls_by.items()},
         errors={p: tuple(v) for p, v in errors_by.items()},

@@ -1,8 +1,10 @@
 """``report.html``: the incident at a glance, in one self-contained file.
 
-Verdict banner, severity band, key numbers, expectations, alert timeline and the plots — inline CSS,
-plots embedded as base64 PNG ``data:`` URIs, no script and no external URL, so it opens offline and as
-a CI artifact.  Every text from the run is HTML-escaped.
+Verdict banner, fault windows over the severity band on a minute axis, key numbers, expectations,
+the alert timeline on the same axis, and the plots — inline CSS, plots embedded as base64 PNG
+``data:`` URIs, no script and no external URL, so it opens offline and as a CI artifact.  Pass and
+fail are text badges, not emoji: a machine without an emoji font (headless CI browsers) shows boxes.
+Every text from the run is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -11,50 +13,95 @@ import base64
 from collections.abc import Mapping
 from html import escape
 
-from .report import Report
+from .html_timeline import TIMELINE_CSS, axis, fault_bars, fault_shading, severity_band, spans
+from .report import AlertSummary, Report
+from .series import MIN_PERCENTILE_SAMPLES
+from .timeaxis import clock
 
-__all__ = ["render_html"]
+__all__ = ["badge", "render_html"]
 
-_CSS = """
+_CSS = (
+    """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
 .banner{padding:.8rem 1rem;border-radius:6px;font-size:1.3rem;font-weight:600;color:#fff}
 .pass{background:#2e7d32}.fail{background:#c62828}
-.band{display:flex;height:1.4rem;margin:.4rem 0 1rem;border:1px solid #ccc}
-.band div{flex:1;font-size:.7rem;text-align:center;line-height:1.4rem}
-.none{background:#d9f2d9}.P4{background:#fff3b0}.P3{background:#ffc870}.P2{background:#ff8a5c}
-.P1{background:#d62728;color:#fff}
-.nums{display:flex;flex-wrap:wrap;gap:.6rem}
+.badge{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.72rem;font-weight:700;
+color:#fff;letter-spacing:.03em}
+.muted{color:#666;font-size:.85rem}
+.nums{display:flex;flex-wrap:wrap;gap:.6rem;margin:1rem 0}
 .nums div{border:1px solid #ddd;border-radius:6px;padding:.4rem .8rem}
 .nums b{display:block;font-size:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}
-td,th{border:1px solid #ddd;padding:.25rem .5rem;font-size:.85rem}
-tr.bad td{background:#fdecea}.tl{position:relative;height:.9rem;background:#f3f3f3;min-width:300px}
-.tl span{position:absolute;top:0;bottom:0;background:#e53935}
+td,th{border:1px solid #ddd;padding:.25rem .5rem;font-size:.85rem;text-align:left}
+td.t{width:45%}td.nw{white-space:nowrap}th.t{padding:0 .5rem}
+tr.bad td{background:#fdecea}tr.quiet td{color:#777}
+.glance{margin:.4rem 0 1rem}
 img{max-width:100%;border:1px solid #eee;margin:.3rem 0}
 """
+    + TIMELINE_CSS
+)
 
 
-def _pct(x: float, end: float) -> float:
-    return 0.0 if end <= 0 else max(0.0, min(100.0, 100.0 * x / end))
+def badge(passed: bool, yes: str = "PASS", no: str = "FAIL") -> str:
+    colour = "#2e7d32" if passed else "#c62828"
+    return f"<span class='badge' style='background:{colour}'>{yes if passed else no}</span>"
+
+
+def _secs(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f} s"
+
+
+def _alert_row(a: AlertSummary, report: Report) -> str:
+    titles = [f"firing {clock(s)}–{clock(e)}" for s, e in a.intervals]
+    bars = fault_shading(report.info.faults, report.end_s) + spans(a.intervals, report.end_s, "fire", titles)
+    ttd = ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in a.time_to_detect_s)
+    first = "—" if a.first_fired_s is None else f"{clock(a.first_fired_s)} ({a.first_fired_s:g} s)"
+    state = badge(True, "FIRED") if a.fired else "quiet"
+    return (
+        f"<tr class='{'' if a.fired else 'quiet'}'><td><code>{escape(a.rule)}</code></td>"
+        f"<td>{escape(a.severity)}</td><td>{state}</td><td class='nw'>{first}</td>"
+        f"<td class='nw'>{escape(ttd or '—')}</td>"
+        f"<td class='t'><div class='tl'>{bars}</div></td></tr>"
+    )
+
+
+def _glance(report: Report) -> list[str]:
+    info, sev, end = report.info, report.severity, report.end_s
+    scale = (
+        f" Live run at time scale {info.time_scale:g}: every time and latency here is scenario time."
+        if info.mode == "live" and info.time_scale != 1.0
+        else ""
+    )
+    return [
+        f"<h2>Severity: {escape(sev.max)}</h2><p>{escape(sev.escalation)}.</p>",
+        "<div class='glance'>",
+        fault_bars(info.faults, end) if info.faults else "",
+        severity_band(sev.windows, end),
+        axis(end),
+        f"<div class='muted'>Severity per {sev.window_s:g} s window of scenario time; fault windows above. "
+        f"Hover a window for its counts.{scale}</div></div>",
+    ]
 
 
 def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str:
-    info, r, sev = report.info, report.requests, report.severity
+    info, r = report.info, report.requests
     ok = report.passed
+    failed = report.failed_expectations
+    why = f" — {len(failed)} of {len(report.expectations)} expectations failed" if failed else ""
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>llmdrill {escape(info.scenario)}</title><style>{_CSS}</style></head><body>",
+        f"<title>llmdrill {escape(info.scenario)}: {'PASSED' if ok else 'FAILED'}</title>",
+        f"<style>{_CSS}</style></head><body>",
         f"<div class='banner {'pass' if ok else 'fail'}'>{'PASSED' if ok else 'FAILED'} — "
-        f"{escape(info.scenario)} ({escape(info.mode)}, seed {escape(str(info.seed))})</div>",
-        f"<p>{escape(info.description)}</p>",
-        f"<h2>Severity: {escape(sev.max)}</h2><p>{escape(sev.escalation)}</p><div class='band'>",
+        f"{escape(info.scenario)}{escape(why)}</div>",
+        f"<p class='muted'>mode {escape(info.mode)} · seed {escape(str(info.seed))} · "
+        f"{report.end_s / 60:g} min of scenario time</p>",
+        f"<p>{escape(info.description)}</p>" if info.description else "",
+        *_glance(report),
     ]
-    for w in sev.windows:
-        parts.append(
-            f"<div class='{escape(w.level)}' title='{w.start_s:g}-{w.end_s:g}s: {w.failed}/"
-            f"{w.requests} failed'>{'' if w.level == 'none' else escape(w.level)}</div>"
-        )
-    parts.append("</div><div class='nums'>")
+    if not report.conservation.holds:
+        problems = escape("; ".join(report.conservation.problems))
+        parts.append(f"<p>{badge(False)} <b>Conservation broken:</b> {problems}</p>")
     lat = report.latency
     nums = [
         ("sent", str(r.sent)),
@@ -64,42 +111,41 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
         ("fallback", str(r.fallback)),
         ("degraded", str(r.degraded)),
         ("cache hits", str(r.cache_hits)),
-        ("p95 latency", "—" if lat.p95 is None else f"{lat.p95:.2f}s"),
-        ("p99 latency", "—" if lat.p99 is None else f"{lat.p99:.2f}s"),
+        ("p50 latency", _secs(lat.p50)),
+        ("p95 latency", _secs(lat.p95)),
+        ("p99 latency", _secs(lat.p99)),
         ("amplification", "—" if report.amplification.total is None else f"{report.amplification.total:.2f}"),
     ]
+    if r.unsent:
+        nums.insert(4, ("never sent", str(r.unsent)))
+    parts.append("<div class='nums'>")
     parts += [f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in nums]
-    parts.append("</div>")
-    if not report.conservation.holds:
-        parts.append(f"<p><b>Conservation broken:</b> {escape('; '.join(report.conservation.problems))}</p>")
+    parts.append("</div><h2>Expectations</h2>")
+    if report.expectations:
+        parts.append("<table><tr><th></th><th>expectation</th><th>observed</th><th>expected</th></tr>")
+        for e in report.expectations:
+            parts.append(
+                f"<tr class='{'' if e.passed else 'bad'}'><td>{badge(e.passed)}</td>"
+                f"<td><code>{escape(e.name)}</code></td><td>{escape(e.observed)}</td>"
+                f"<td>{escape(e.expected or e.detail)}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        parts.append("<p class='muted'>No expectations declared.</p>")
     parts.append(
-        "<h2>Expectations</h2><table><tr><th></th><th>expectation</th><th>observed</th><th>expected</th></tr>"
+        "<h2>Alert timeline</h2><table><tr><th>rule</th><th>severity</th><th>state</th><th>first fired</th>"
+        f"<th>time to detect</th><th class='t'>firing (red) over the fault windows (pink){axis(report.end_s, 6)}"
+        "</th></tr>"
     )
-    for e in report.expectations:
-        parts.append(
-            f"<tr class='{'' if e.passed else 'bad'}'><td>{'✅' if e.passed else '❌'}</td>"
-            f"<td><code>{escape(e.name)}</code></td><td>{escape(e.observed)}</td>"
-            f"<td>{escape(e.expected or e.detail)}</td></tr>"
-        )
-    parts.append(
-        "</table><h2>Alert timeline</h2><table><tr><th>rule</th><th>severity</th><th>first fired</th>"
-        "<th>time to detect</th><th>firing</th></tr>"
-    )
-    for a in report.alerts:
-        bars = "".join(
-            f"<span style='left:{_pct(s, report.end_s):.2f}%;"
-            f"width:{max(_pct(e - s, report.end_s), 0.4):.2f}%'></span>"
-            for s, e in a.intervals
-        )
-        ttd = ", ".join(f"fault {i}: {'—' if t is None else f'{t:g}s'}" for i, t in a.time_to_detect_s)
-        first = "—" if a.first_fired_s is None else f"{a.first_fired_s:g}s"
-        parts.append(
-            f"<tr><td><code>{escape(a.rule)}</code></td><td>{escape(a.severity)}</td><td>{first}</td>"
-            f"<td>{escape(ttd or '—')}</td><td><div class='tl'>{bars}</div></td></tr>"
-        )
+    # fired rules first, in the order they fired: the story of the incident reads top-down
+    fired = sorted((a for a in report.alerts if a.fired), key=lambda a: a.first_fired_s or 0.0)
+    parts += [_alert_row(a, report) for a in fired + [a for a in report.alerts if not a.fired]]
     parts.append("</table>")
     if plots:
-        parts.append("<h2>Plots</h2>")
+        parts.append(
+            f"<h2>Plots</h2><p class='muted'>Time series use {report.series.bucket_s:g} s buckets of scenario "
+            f"time; a latency percentile needs at least {MIN_PERCENTILE_SAMPLES} requests in its bucket.</p>"
+        )
         for name, png in plots.items():
             data = base64.b64encode(png).decode("ascii")
             parts.append(f"<img alt='{escape(name)}' src='data:image/png;base64,{data}'>")

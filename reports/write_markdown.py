@@ -1,4 +1,9 @@
-"""``report.md``: the report as a pull-request comment (verdict first, then what failed and why)."""
+"""``report.md``: the report as a pull-request comment.
+
+Short on purpose: a verdict line, the expectations, the alerts that fired, severity and the request
+counts; everything else (description, the quiet rules, the severity band, amplification, data
+problems) folds into a ``<details>`` block.  Emoji marks stay: GitHub renders them.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,10 @@ def _secs(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f} s"
 
 
+def _ttd(detections: tuple[tuple[int, float | None], ...]) -> str:
+    return ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in detections) or "—"
+
+
 def render_markdown(report: Report) -> str:
     info, r = report.info, report.requests
     failed = report.failed_expectations
@@ -25,15 +34,17 @@ def render_markdown(report: Report) -> str:
         why.append(f"{len(failed)} of {len(report.expectations)} expectations failed")
     if not report.conservation.holds:
         why.append("request conservation broken")
+    sev = report.severity
     lines = [
         f"## llmdrill: `{info.scenario}` — {verdict}",
         "",
-        f"{verdict}{': ' + '; '.join(why) if why else ''} · mode `{info.mode}` · seed `{info.seed}` · "
-        f"severity **{report.severity.max}** · {r.sent} requests sent",
+        # the heading already says the verdict; this line says why, then the run at a glance
+        f"{'; '.join(why) or f'all {len(report.expectations)} expectations hold'} · severity **{sev.max}** · "
+        f"{r.sent} requests sent · mode `{info.mode}` · seed `{info.seed}`",
+        "",
+        "### Expectations",
+        "",
     ]
-    if info.description:
-        lines += ["", f"> {_cell(info.description)}"]
-    lines += ["", "### Expectations", ""]
     if report.expectations:
         lines += ["| | expectation | observed | expected |", "|---|---|---|---|"]
         for e in report.expectations:
@@ -42,28 +53,19 @@ def render_markdown(report: Report) -> str:
             lines.append(f"| {mark} | `{_cell(e.name)}` | {_cell(observed)} | {_cell(e.expected)} |")
     else:
         lines.append("_No expectations declared._")
+    fired = sorted((a for a in report.alerts if a.fired), key=lambda a: a.first_fired_s or 0.0)
+    quiet = [a for a in report.alerts if not a.fired]
+    lines += ["", f"### Alerts fired ({len(fired)} of {len(report.alerts)} runbook rules)", ""]
+    if fired:
+        lines += ["| rule | severity | first fired | time to detect |", "|---|---|---|---|"]
+        for a in fired:
+            first = "—" if a.first_fired_s is None else f"{a.first_fired_s:g} s"
+            lines.append(f"| 🔔 `{a.rule}` | {a.severity} | {first} | {_ttd(a.time_to_detect_s)} |")
+    else:
+        lines.append("_No runbook alert fired._")
     lines += [
         "",
-        "### Runbook alerts",
-        "",
-        "| rule | severity | fired | first fired | time to detect |",
-        "|---|---|---|---|---|",
-    ]
-    for a in report.alerts:
-        ttd = (
-            ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in a.time_to_detect_s) or "—"
-        )
-        first = "—" if a.first_fired_s is None else f"{a.first_fired_s:g} s"
-        lines.append(f"| `{a.rule}` | {a.severity} | {'🔔 yes' if a.fired else 'no'} | {first} | {ttd} |")
-    sev = report.severity
-    band = "".join({"none": "·", "P4": "4", "P3": "3", "P2": "2", "P1": "1"}[w.level] for w in sev.windows)
-    lines += [
-        "",
-        "### Severity",
-        "",
-        f"Maximum **{sev.max}** — {sev.escalation}.",
-        "",
-        f"Per {sev.window_s:g} s window: `{band}`",
+        f"### Severity: **{sev.max}** — {sev.escalation.removeprefix(sev.max).lstrip(' -:')}",
         "",
         "### Requests",
         "",
@@ -73,12 +75,35 @@ def render_markdown(report: Report) -> str:
         f"{r.cache_hits} | {_secs(report.latency.p50)} | {_secs(report.latency.p95)} | "
         f"{_secs(report.latency.p99)} |",
     ]
+    if not report.conservation.holds:
+        lines += ["", "⚠️ **Conservation broken**: " + _cell("; ".join(report.conservation.problems))]
+    if report.data_problems:
+        lines += ["", f"⚠️ {len(report.data_problems)} data problem(s): see details."]
+    lines += ["", "<details><summary>Details</summary>", ""]
+    if info.description:
+        lines += [f"> {_cell(info.description)}", ""]
+    if info.faults:
+        lines += ["Faults (scenario time):", ""]
+        lines += [
+            f"- fault {f.index}: {_cell(f.label or '—')} on `{f.provider}`, {f.at_s:g} s – "
+            f"{'end' if f.until_s is None else f'{f.until_s:g} s'}"
+            for f in info.faults
+        ]
+        lines.append("")
+    band = "".join({"none": "·", "P4": "4", "P3": "3", "P2": "2", "P1": "1"}[w.level] for w in sev.windows)
+    lines += [f"Severity per {sev.window_s:g} s window: `{band}`", ""]
     amp = report.amplification
     if amp.total is not None:
         per = ", ".join(f"{p} {v:.2f}" for p, v in amp.by_provider if v is not None)
-        lines += ["", f"Upstream amplification: **{amp.total:.2f}** calls per request ({per})."]
-    if not report.conservation.holds:
-        lines += ["", "⚠️ **Conservation broken**: " + "; ".join(report.conservation.problems)]
+        lines += [f"Upstream amplification: **{amp.total:.2f}** calls per request ({per}).", ""]
+    if r.unsent:
+        lines += [f"{r.unsent} scheduled request(s) were never sent.", ""]
+    if quiet:
+        lines += [
+            "Rules that did not fire: " + ", ".join(f"`{a.rule}` ({a.severity})" for a in quiet) + ".",
+            "",
+        ]
     if report.data_problems:
-        lines += ["", "⚠️ Data problems: " + "; ".join(report.data_problems)]
+        lines += ["Data problems:", ""] + [f"- {_cell(p)}" for p in report.data_problems] + [""]
+    lines.append("</details>")
     return "\n".join(lines) + "\n"
