@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     parser.add_argument("--corpus-seed", type=int, help="also answer generate_corpus(SEED, SIZE)'s gold prompts")
     parser.add_argument("--corpus-size", type=int, default=1000, help="size of that corpus (default 1000)")
+    parser.add_argument("--corpus", default="appointments-es", help="which corpus: appointments-es (default) "
+                        "or appointments-es-templated")
     return parser
 
 
@@ -53,13 +55,26 @@ def main(argv: list[str] | None = None) -> int:
               "pass --allow-remote to bind it", file=sys.stderr)
         return 2
     if args.corpus_seed is not None:
+        from fake_providers.corpus import CORPORA
+
+        if args.corpus not in CORPORA:
+            print(f"llmdrill fake-providers: --corpus must be one of {', '.join(CORPORA)}, got {args.corpus!r}",
+                  file=sys.stderr)
+            return 2
         if not 1 <= args.corpus_size <= 1_000_000:
             print(f"llmdrill fake-providers: --corpus-size must be 1..1000000, got {args.corpus_size}",
                   file=sys.stderr)
             return 2
         from fake_providers.servers.answers import know_corpus
 
-        know_corpus(args.corpus_seed, args.corpus_size)
+        try:
+            know_corpus(args.corpus_seed, args.corpus_size, CORPORA[args.corpus])
+            from fake_providers.corpus import generate_corpus
+
+            generate_corpus(args.corpus_seed, args.corpus_size, style=CORPORA[args.corpus])
+        except ValueError as exc:
+            print(f"llmdrill fake-providers: {exc}", file=sys.stderr)
+            return 2
     try:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             runner.run(_serve(args.host, args.port, args.seed))

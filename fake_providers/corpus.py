@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 __all__ = [
+    "CORPORA",
     "REFERENCE_DATE",
     "CorpusIndex",
     "GoldCase",
@@ -211,12 +212,49 @@ def _one_case(rng: random.Random, index: int, reference: date) -> GoldCase:
     )
 
 
-def generate_corpus(seed: int = 0, n: int = 1000, reference: date = REFERENCE_DATE) -> list[GoldCase]:
-    """``n`` labelled prompts, all distinct; the same arguments give the same list."""
+# The "templated" style: what a booking form or a chat widget sends. Prompts differ only in the
+# contact, the day and the time, so near-duplicates abound: the traffic on which a fuzzy cache
+# (the runbook's similarity > 0.9) serves one user's appointment to another.
+_TEMPLATE = "Hola, quisiera agendar una cita para {fecha} a las {hora} con {contacto} en la clínica Norte, gracias."
+_T_CONTACTS = ("Dr. Pérez", "Dra. Núñez", "Dr. Muñoz", "Dra. Ibáñez", "Dr. Gómez", "Dra. Peña", "Dr. López",
+               "Dra. Sánchez")
+_T_DAYS = (("hoy", 0), ("mañana", 1), ("pasado mañana", 2))
+_T_TIMES = (("9am", "09:00"), ("10am", "10:00"), ("11am", "11:00"), ("12pm", "12:00"), ("3pm", "15:00"),
+            ("4pm", "16:00"), ("5pm", "17:00"), ("6pm", "18:00"))
+
+#: corpus names a scenario may ask for, and the generator style each one is
+CORPORA = {"appointments-es": "varied", "appointments-es-templated": "templated"}
+
+
+def _templated_case(rng: random.Random, index: int, reference: date) -> GoldCase:
+    contact = rng.choice(_T_CONTACTS)
+    day, offset = rng.choice(_T_DAYS)
+    label, hhmm = rng.choice(_T_TIMES)
+    return GoldCase(
+        id=f"t{index:06d}",
+        prompt=_TEMPLATE.format(fecha=day, hora=label, contacto=contact),
+        contacto=contact, fecha=day, fecha_iso=(reference + timedelta(days=offset)).isoformat(),
+        hora=label, hora_hhmm=hhmm, lugar="clínica Norte",
+    )
+
+
+def generate_corpus(seed: int = 0, n: int = 1000, reference: date = REFERENCE_DATE,
+                    style: str = "varied") -> list[GoldCase]:
+    """``n`` labelled prompts, all distinct; the same arguments give the same list.
+
+    ``style`` "varied" (the default) mixes wordings; "templated" fills one sentence (at most
+    ``len(_T_CONTACTS) * len(_T_DAYS) * len(_T_TIMES)`` = 192 distinct prompts).
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"generate_corpus: n must be a non-negative int, got {n!r}")
     if not isinstance(reference, date):
         raise ValueError(f"generate_corpus: reference must be a datetime.date, got {reference!r}")
+    if style not in ("varied", "templated"):
+        raise ValueError(f"generate_corpus: style must be 'varied' or 'templated', got {style!r}")
+    limit = len(_T_CONTACTS) * len(_T_DAYS) * len(_T_TIMES)
+    if style == "templated" and n > limit:
+        raise ValueError(f"generate_corpus: the templated style has only {limit} distinct prompts, asked {n}")
+    make = _templated_case if style == "templated" else _one_case
     rng = random.Random(seed)
     seen: set[str] = set()
     cases: list[GoldCase] = []
@@ -226,7 +264,7 @@ def generate_corpus(seed: int = 0, n: int = 1000, reference: date = REFERENCE_DA
         attempts += 1
         if attempts > max_attempts:
             raise ValueError(f"generate_corpus: could not make {n} distinct prompts in {max_attempts} draws")
-        case = _one_case(rng, len(cases), reference)
+        case = make(rng, len(cases), reference)
         if case.prompt in seen:
             continue
         seen.add(case.prompt)

@@ -80,7 +80,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
 )
 ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
 ENDPOINTS: tuple[str, ...] = ("parse", "chat")
-CORPORA: tuple[str, ...] = ("appointments-es",)
+CORPORA: tuple[str, ...] = ("appointments-es", "appointments-es-templated")
 #: docs/contracts.md §4: exactly one of these per fault rule. ``network`` is the DESIGN.md sketch's form of a
 #: network fault inside ``faults:``; it is routed to the proxy, never to the fakes.
 FAULT_EFFECTS: tuple[str, ...] = (

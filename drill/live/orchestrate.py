@@ -29,7 +29,7 @@ from drill.load.config import LoadConfig
 from drill.load.runner import LoadResult, run_load
 from drill.load.schedule import Stage as LoadStage
 from drill.supervisor import ManagedProcess, Supervisor
-from fake_providers.corpus import REFERENCE_DATE, generate_corpus
+from fake_providers.corpus import CORPORA, REFERENCE_DATE, generate_corpus
 from fake_providers.proxy.client import ToxiproxyClient
 from gateway.outcomes import PROVIDERS
 from reports.records import EventRecord
@@ -118,7 +118,8 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
     scenario = plan.run
     prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
     fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
-                                "--corpus-seed", str(prompts.seed), "--corpus-size", str(prompts.n)])
+                                "--corpus", prompts.corpus, "--corpus-seed", str(prompts.seed),
+                                "--corpus-size", str(prompts.n)])
     fake_urls: dict[str, str] = json.loads(fakes.address or "{}")
     proxy_api = _start_proxy(sup)
     toxiproxy = ToxiproxyClient(proxy_api)
@@ -224,7 +225,7 @@ def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess) -> Any:
 
 def _write_prompts(plan: LivePlan, run_dir: Path) -> Path:
     p = plan.run.load.prompts
-    cases = generate_corpus(seed=p.seed, n=p.n)
+    cases = generate_corpus(seed=p.seed, n=p.n, style=CORPORA[p.corpus])
     rows = [{**asdict(c), "reference_date": REFERENCE_DATE.isoformat()} for c in cases]
     path = run_dir / "prompts.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from fake_providers.faults.outcomes import QualityLoss
+from fake_providers.servers.memo import Memo
 
 if TYPE_CHECKING:
     from fake_providers.corpus import CorpusIndex
@@ -67,15 +68,16 @@ class Answer:
     confidence: float | None = None
 
 
-#: Corpora, besides the default one, whose gold the fakes answer with: (seed, n).
-_EXTRA_CORPORA: list[tuple[int, int]] = []
+#: Corpora, besides the default one, whose gold the fakes answer with: (seed, n, style).
+_EXTRA_CORPORA: list[tuple[int, int, str]] = []
 
 
-def know_corpus(seed: int, n: int) -> None:
-    """Also answer the prompts of ``generate_corpus(seed, n)`` with their gold (a scenario's prompt mix)."""
-    if (seed, n) not in _EXTRA_CORPORA:
-        _EXTRA_CORPORA.append((seed, n))
+def know_corpus(seed: int, n: int, style: str = "varied") -> None:
+    """Also answer the prompts of ``generate_corpus(seed, n, style=style)`` with their gold."""
+    if (seed, n, style) not in _EXTRA_CORPORA:
+        _EXTRA_CORPORA.append((seed, n, style))
         _index.cache_clear()
+        _CLEAN.clear()
 
 
 @lru_cache(maxsize=1)
@@ -83,8 +85,8 @@ def _index() -> CorpusIndex:
     from fake_providers.corpus import CorpusIndex, default_corpus, generate_corpus
 
     cases = list(default_corpus())
-    for seed, n in _EXTRA_CORPORA:
-        cases.extend(generate_corpus(seed=seed, n=n))
+    for seed, n, style in _EXTRA_CORPORA:
+        cases.extend(generate_corpus(seed=seed, n=n, style=style))
     return CorpusIndex(cases)
 
 
@@ -92,7 +94,19 @@ def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
+#: Answers without quality loss, by (system, prompt): those draw nothing from ``rng``, so they are
+#: a pure function of the prompt (and of the known corpora: ``know_corpus`` clears this).
+_CLEAN: Memo[Answer] = Memo(4096)
+
+
 def compose(system: str, prompt: str, quality: QualityLoss | None, rng: random.Random) -> Answer:
+    if quality is not None:
+        return _compose(system, prompt, quality, rng)
+    key = (system, prompt)
+    return _CLEAN.get(key) or _CLEAN.put(key, _compose(system, prompt, None, rng))
+
+
+def _compose(system: str, prompt: str, quality: QualityLoss | None, rng: random.Random) -> Answer:
     if PARSE_MARKER in system:
         return _parse_answer(prompt, quality, rng)
     if NEGOTIATE_MARKER in system:

@@ -108,3 +108,18 @@ def test_index_keeps_first_of_duplicate_prompts() -> None:
     a = GoldCase("c1", "cita hoy", None, "hoy", "2026-01-22", None, None, None)
     b = GoldCase("c2", "cita hoy", None, None, None, None, None, None)
     assert CorpusIndex([a, b]).lookup("cita hoy") is a
+
+
+def test_templated_corpus_is_near_duplicates_with_exact_gold() -> None:
+    from fake_providers.corpus import CORPORA, generate_corpus
+
+    assert CORPORA["appointments-es-templated"] == "templated"
+    cases = generate_corpus(5, 192, style="templated")
+    assert len({c.prompt for c in cases}) == 192          # every combination, each once
+    assert generate_corpus(5, 192, style="templated") == cases
+    for c in cases:
+        assert c.contacto in c.prompt and f"a las {c.hora} " in c.prompt and c.fecha in c.prompt
+    with pytest.raises(ValueError, match="only 192"):
+        generate_corpus(5, 193, style="templated")
+    with pytest.raises(ValueError, match="style"):
+        generate_corpus(5, 3, style="poetic")
