@@ -1,7 +1,8 @@
 """The ``llmdrill`` command: one entry point, one module per subcommand's work.
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
-3 the harness itself failed.
+3 the harness itself failed; 130/143 the run was interrupted (SIGINT/SIGTERM) and
+left a partial report.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The scenario commands: run, list, validate, schema, report, compare.
 
 Each returns the exit code: 0 every expectation held, 1 one failed, 2 bad input,
-3 the harness itself failed.  Bad input is printed as ``file:line: field: message``.
+3 the harness itself failed; an interrupted run exits 128 + the signal (130 for SIGINT,
+143 for SIGTERM) after writing its partial report.  Bad input is printed as ``file:line: field: message``.
 """
 
 from __future__ import annotations
@@ -69,10 +70,15 @@ def run(argv: list[str]) -> int:
     print(f"llmdrill: {scenario.name} — {wall:.0f} s of load (time_scale {scenario.time_scale:g}); "
           f"run directory {out}", flush=True)
     result = run_live(plan, out, workers=args.workers, view=not args.no_view)
+    if result.interrupted is not None:
+        # a partial report is no verdict: say so, and exit as a process killed by that signal would
+        _verdict(out, result.passed, None, partial=True)
+        _err(f"llmdrill: {result.harness_error}; partial report in {out}")
+        return 128 + result.interrupted
     return _verdict(out, result.passed, result.harness_error)
 
 
-def _verdict(run_dir: Path, passed: bool | None, harness_error: str | None) -> int:
+def _verdict(run_dir: Path, passed: bool | None, harness_error: str | None, *, partial: bool = False) -> int:
     report = run_dir / "report.json"
     if report.exists():
         data = json.loads(report.read_text(encoding="utf-8"))
@@ -95,6 +101,9 @@ def _verdict(run_dir: Path, passed: bool | None, harness_error: str | None) -> i
         return EXIT_HARNESS
     if passed is None:
         _err(f"llmdrill: no report could be built; see {run_dir / 'report-error.txt'}")
+        return EXIT_HARNESS
+    if partial:
+        print("verdict: none (the run was cut short; the report covers what it recorded)")
         return EXIT_HARNESS
     print("verdict: PASSED" if passed else "verdict: FAILED")
     return EXIT_OK if passed else EXIT_FAILED

@@ -86,7 +86,8 @@ class RouterSettings(_Strict):
 
 class QueueSettings(_Strict):
     max_depth: int = Field(default=50, ge=0)
-    max_wait: Duration = 30.0
+    # No longer than one call's timeout: a request that waited longer is better failed over or shed.
+    max_wait: Duration = 10.0
 
 
 class SimilaritySettings(_Strict):
@@ -123,7 +124,9 @@ class GatewayConfig(_Strict):
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
     provider: str = "auto"
     timeout: Duration = 10.0          # runbook Estrategia 4: 10 s per call
-    deadline: Duration = 30.0         # the user gives up at 30 s (runbook "Timeouts en requests (>30s)")
+    # The user gives up at 30 s (runbook "Timeouts en requests (>30s)"): answer — with the fallback if need
+    # be — before that, not just after it.
+    deadline: Duration = 25.0
     breaker: BreakerSettings = BreakerSettings()
     retries: RetrySettings = RetrySettings()
     router: RouterSettings = RouterSettings()

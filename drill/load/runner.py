@@ -96,62 +96,73 @@ def run_load(
     run_time = f"{math.ceil(budget - margin_s / 2)}s"  # Locust's own, graceful bound first
     common = ["--headless", "--only-summary", "-H", host, "-u", str(count), "-r", str(count)]
     killed = False
-    with Supervisor(log_dir) as sup:
-        if workers == 0:
-            cfg = write_config(base.for_worker(0, 1, str(parts[0])), log_dir / "load-config.json")
-            main = sup.start(
-                "locust", _locust(*common, "--run-time", run_time), _env(cfg), wait_for_address=False
-            )
-            worker_procs: list[ManagedProcess] = []
-        else:
-            port = _free_port()
-            master_cfg = write_config(
-                base.for_worker(0, workers, str(log_dir / "requests.master.jsonl")),
-                log_dir / "load-config.master.json",
-            )
-            main = sup.start(
-                "locust-master",
-                _locust(
-                    *common,
-                    "--run-time",
-                    run_time,
-                    "--master",
-                    "--master-bind-host",
-                    "127.0.0.1",
-                    "--master-bind-port",
-                    str(port),
-                    "--expect-workers",
-                    str(workers),
-                ),
-                _env(master_cfg),
-                wait_for_address=False,
-            )
-            worker_procs = []
-            for i in range(workers):
-                wcfg = write_config(
-                    base.for_worker(i, workers, str(parts[i])), log_dir / f"load-config.w{i}.json"
+    exit_code: int | None = None
+    worker_codes: tuple[int | None, ...] = ()
+    interrupted: BaseException | None = None
+    try:
+        with Supervisor(log_dir) as sup:
+            if workers == 0:
+                cfg = write_config(base.for_worker(0, 1, str(parts[0])), log_dir / "load-config.json")
+                main = sup.start(
+                    "locust", _locust(*common, "--run-time", run_time), _env(cfg), wait_for_address=False
                 )
-                worker_procs.append(
-                    sup.start(
-                        f"locust-worker{i}",
-                        _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
-                        _env(wcfg),
-                        wait_for_address=False,
+                worker_procs: list[ManagedProcess] = []
+            else:
+                port = _free_port()
+                master_cfg = write_config(
+                    base.for_worker(0, workers, str(log_dir / "requests.master.jsonl")),
+                    log_dir / "load-config.master.json",
+                )
+                main = sup.start(
+                    "locust-master",
+                    _locust(
+                        *common,
+                        "--run-time",
+                        run_time,
+                        "--master",
+                        "--master-bind-host",
+                        "127.0.0.1",
+                        "--master-bind-port",
+                        str(port),
+                        "--expect-workers",
+                        str(workers),
+                    ),
+                    _env(master_cfg),
+                    wait_for_address=False,
+                )
+                worker_procs = []
+                for i in range(workers):
+                    wcfg = write_config(
+                        base.for_worker(i, workers, str(parts[i])), log_dir / f"load-config.w{i}.json"
                     )
-                )
-        deadline = time.monotonic() + budget
-        while main.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        killed = main.alive()
-        # workers leave on the master's quit message; give them a moment to close their files
-        settle = time.monotonic() + 5.0
-        while any(w.alive() for w in worker_procs) and time.monotonic() < settle:
-            time.sleep(0.05)
-        killed = killed or any(w.alive() for w in worker_procs)
-        sup.stop_all(grace_s=5.0)
-        exit_code = main.returncode
-        worker_codes = tuple(w.returncode for w in worker_procs)
+                    worker_procs.append(
+                        sup.start(
+                            f"locust-worker{i}",
+                            _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
+                            _env(wcfg),
+                            wait_for_address=False,
+                        )
+                    )
+            deadline = time.monotonic() + budget
+            while main.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            killed = main.alive()
+            # workers leave on the master's quit message; give them a moment to close their files
+            settle = time.monotonic() + 5.0
+            while any(w.alive() for w in worker_procs) and time.monotonic() < settle:
+                time.sleep(0.05)
+            killed = killed or any(w.alive() for w in worker_procs)
+            sup.stop_all(grace_s=5.0)
+            exit_code = main.returncode
+            worker_codes = tuple(w.returncode for w in worker_procs)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM (the Supervisor has stopped Locust by now): still account for every
+        # scheduled request, so the interrupted run leaves a complete requests.jsonl, then go on
+        # unwinding.
+        interrupted = exc
     merged = merge_records(parts, records_path, base, count, prompts)
+    if interrupted is not None:
+        raise interrupted
     return LoadResult(
         records_path=records_path,
         exit_code=exit_code,
