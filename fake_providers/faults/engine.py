@@ -17,6 +17,7 @@ p50 0.6 s, p95 1.5 s, times the plan's ``time_scale``).
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -61,7 +62,8 @@ class RequestInfo:
 class FaultEngine:
     """A plan plus its emergent state (quota buckets and capacity models, per rule and provider)."""
 
-    __slots__ = ("_baseline", "_capacity", "_nominal", "_quota", "plan", "rng")
+    __slots__ = ("_baseline", "_baselines", "_capacity", "_nominal", "_quota", "_windows", "_windows_of", "plan",
+                 "rng")
 
     def __init__(self, plan: FaultPlan, seed: int = 0, *, baseline: LatencyDist | None = None) -> None:
         self.plan = plan
@@ -70,14 +72,41 @@ class FaultEngine:
         self._quota: dict[tuple[int, str], QuotaBuckets] = {}
         self._capacity: dict[tuple[int, str], CapacityModel] = {}
         self._nominal: dict[str, QuotaBuckets] = {}
+        # Derived from ``plan`` for the per-request fast path; rebuilt if ``plan`` is reassigned.
+        self._windows_of: FaultPlan | None = None
+        self._windows: tuple[tuple[float, float], ...] = ()
+        self._baselines: dict[str, LatencyDist] = {}
 
     def baseline(self, provider: str) -> LatencyDist:
-        return self.plan.baseline_for(provider) or self._baseline
+        if self._windows_of is not self.plan:
+            self._derive()
+        found = self._baselines.get(provider)
+        if found is None:
+            found = self._baselines[provider] = self.plan.baseline_for(provider) or self._baseline
+        return found
+
+    def _derive(self) -> None:
+        plan = self.plan
+        self._windows = tuple((r.at, math.inf if r.until is None else r.until) for r in plan.rules)
+        self._baselines = {}
+        self._windows_of = plan
+
+    def _idle(self, t: float) -> bool:
+        """No rule of the plan is active at ``t`` (whatever its provider or match)."""
+        if self._windows_of is not self.plan:
+            self._derive()
+        return not any(at <= t < until for at, until in self._windows)
 
     def decide(
         self, t: float, provider: str, request: RequestInfo, rng: random.Random | None = None
     ) -> Decision:
         rng = self.rng if rng is None else rng
+        if self._idle(t):
+            # What the general path below does when no rule applies, without its bookkeeping:
+            # the same bucket update and the same single draw, so a seed replays identically.
+            self._nominal_bucket(provider).count(t, request.tokens)
+            idle_latency = self.baseline(provider).sample(rng) + 0.0
+            return Decision(idle_latency, Normal(idle_latency), None, None, (), None)
         latency: float | None = None
         response: ResponseOutcome | None = None
         quality: QualityLoss | None = None
@@ -183,7 +212,7 @@ class FaultEngine:
                 if not verdict.admitted:
                     fired.append(index)
                     return HttpError(429, "rate_limit_exceeded", verdict.retry_after_s), 0.0, None
-        self._nominal_bucket(provider).admit(t, request.tokens)
+        self._nominal_bucket(provider).count(t, request.tokens)
         for index in emergent:
             effect = rules[index].effect
             if isinstance(effect, CapacityEffect):

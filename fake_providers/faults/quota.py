@@ -106,6 +106,18 @@ class QuotaBuckets:
         self._tokens += tokens
         return QuotaVerdict(True, 0.0, None, self._view(now))
 
+    def count(self, now: float, tokens: int) -> None:
+        """Record one request, as ``admit`` does when it admits, without composing a verdict.
+
+        Only for buckets that do not enforce (``admit`` would always admit them).
+        """
+        if self._enforce:
+            raise ValueError("count() is for non-enforcing buckets; use admit()")
+        now = self._advance(now)
+        tokens = max(tokens, 0)
+        self._log.append((now, tokens))
+        self._tokens += tokens
+
     def view(self, now: float) -> QuotaView:
         return self._view(self._advance(now))
 

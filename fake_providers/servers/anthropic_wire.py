@@ -16,6 +16,7 @@ from fake_providers.faults.quota import QuotaView
 from fake_providers.servers.answers import count_tokens
 from fake_providers.servers.asgi import Headers
 from fake_providers.servers.dialect import ChatCall, RequestProblem
+from fake_providers.servers.json_fragments import quote
 
 __all__ = ["AnthropicDialect", "rfc3339"]
 
@@ -98,6 +99,14 @@ class AnthropicDialect:
             "stop_sequence": None,
             "usage": {"input_tokens": call.prompt_tokens, "output_tokens": completion_tokens},
         }
+
+    def completion_body(self, call: ChatCall, rid: str, text: str, completion_tokens: int) -> bytes:
+        return b"".join((
+            b'{"id":', quote(rid), b',"type":"message","role":"assistant","model":', quote(call.model),
+            b',"content":[{"type":"text","text":', quote(text),
+            b'}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":%d}}'
+            % (call.prompt_tokens, completion_tokens),
+        ))
 
     def stream_open(self, call: ChatCall, rid: str) -> bytes:
         message: dict[str, object] = {

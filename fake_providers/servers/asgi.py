@@ -41,10 +41,19 @@ def json_bytes(obj: object) -> bytes:
 
 
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")   # the usual case: the whole body in one message
+        if len(body) > limit:
+            raise BodyTooLarge
+        return body
+    return await _read_chunks(message, receive, limit)
+
+
+async def _read_chunks(message: Message, receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")
@@ -54,6 +63,7 @@ async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+        message = await receive()
 
 
 async def send_bytes(

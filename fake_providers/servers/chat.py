@@ -16,13 +16,13 @@ from fake_providers.servers.asgi import (
     Headers,
     Receive,
     Send,
-    json_bytes,
     read_body,
     send_bytes,
     send_json,
 )
 from fake_providers.servers.bad_json import HTML_PAGE, envelope_text, truncate
 from fake_providers.servers.dialect import ChatCall, Dialect, RequestProblem
+from fake_providers.servers.memo import Memo
 from fake_providers.servers.state import FakeState
 from fake_providers.servers.tcp import reset_connection
 
@@ -30,6 +30,8 @@ __all__ = ["handle_chat", "retry_headers"]
 
 _SSE = b"text/event-stream; charset=utf-8"
 _HTML = b"text/html; charset=utf-8"
+#: Parsed bodies by (dialect, raw bytes): parsing is pure and load repeats its bodies.
+_PARSED: Memo[ChatCall] = Memo(1024)
 
 
 def retry_headers(retry_after_s: float) -> Headers:
@@ -46,7 +48,7 @@ async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send
     engine = state.engine   # a plan replaced mid-request must not receive this request's release
     headers: Headers = []
     try:
-        call = dialect.parse_request(json.loads(await read_body(receive)))
+        call = _parse(dialect, await read_body(receive))
     except ClientGone:
         return
     except BodyTooLarge:
@@ -69,6 +71,11 @@ async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send
         engine.release(decision, state.plan_time())
         billed = call.prompt_tokens if completion_tokens else 0
         state.stats.record(decision.label, time.monotonic() - started, billed, completion_tokens)
+
+
+def _parse(dialect: Dialect, raw: bytes) -> ChatCall:
+    key = (dialect.name, raw)
+    return _PARSED.get(key) or _PARSED.put(key, dialect.parse_request(json.loads(raw)))
 
 
 async def _perform(
@@ -113,7 +120,7 @@ async def _perform(
         await _stream(dialect, call, rid, text, tokens, shape, headers, send)
         return tokens
     await _sleep(shape.duration_s(tokens, decision.latency_s) if shape is not None else decision.latency_s)
-    body = json_bytes(dialect.completion(call, rid, text, tokens))
+    body = dialect.completion_body(call, rid, text, tokens)
     if isinstance(response, Reset):
         return await _reset(send, 200, headers, b"application/json", body, response.after_bytes)
     if variant in ("truncated", "empty", "wrong_content_type"):

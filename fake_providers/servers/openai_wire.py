@@ -14,6 +14,7 @@ from fake_providers.faults.quota import QuotaView
 from fake_providers.servers.answers import count_tokens
 from fake_providers.servers.asgi import Headers
 from fake_providers.servers.dialect import ChatCall, RequestProblem
+from fake_providers.servers.json_fragments import quote
 
 __all__ = ["OpenAIDialect", "go_duration"]
 
@@ -67,6 +68,7 @@ class OpenAIDialect:
     def __init__(self, name: str = "openai", created: int = 1_767_225_600) -> None:
         self.name = name
         self._created = created   # a fixed "created" keeps bodies deterministic
+        self._completion_created = b',"object":"chat.completion","created":%d,"model":' % created
 
     def new_id(self, seq: int) -> str:
         return f"chatcmpl-llmdrill{seq:012d}"
@@ -118,6 +120,16 @@ class OpenAIDialect:
             "system_fingerprint": "fp_llmdrill",
         }
 
+    def completion_body(self, call: ChatCall, rid: str, text: str, completion_tokens: int) -> bytes:
+        prompt_tokens = call.prompt_tokens
+        return b"".join((
+            b'{"id":', quote(rid), self._completion_created, quote(call.model),
+            b',"choices":[{"index":0,"message":{"role":"assistant","content":', quote(text),
+            b',"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,'
+            b'"completion_tokens":%d,"total_tokens":%d},"system_fingerprint":"fp_llmdrill"}'
+            % (prompt_tokens, completion_tokens, prompt_tokens + completion_tokens),
+        ))
+
     def _usage(self, call: ChatCall, completion_tokens: int) -> dict[str, int]:
         return {
             "prompt_tokens": call.prompt_tokens,
@@ -165,15 +177,11 @@ class OpenAIDialect:
     def headers(self, view: QuotaView, rid: str, wall_now: float) -> Headers:
         out: Headers = [(b"x-request-id", rid.encode())]
         if view.limit_requests is not None and view.remaining_requests is not None:
-            out += [
-                (b"x-ratelimit-limit-requests", str(view.limit_requests).encode()),
-                (b"x-ratelimit-remaining-requests", str(view.remaining_requests).encode()),
-                (b"x-ratelimit-reset-requests", go_duration(view.reset_requests_s).encode()),
-            ]
+            out.append((b"x-ratelimit-limit-requests", b"%d" % view.limit_requests))
+            out.append((b"x-ratelimit-remaining-requests", b"%d" % view.remaining_requests))
+            out.append((b"x-ratelimit-reset-requests", go_duration(view.reset_requests_s).encode()))
         if view.limit_tokens is not None and view.remaining_tokens is not None:
-            out += [
-                (b"x-ratelimit-limit-tokens", str(view.limit_tokens).encode()),
-                (b"x-ratelimit-remaining-tokens", str(view.remaining_tokens).encode()),
-                (b"x-ratelimit-reset-tokens", go_duration(view.reset_tokens_s).encode()),
-            ]
+            out.append((b"x-ratelimit-limit-tokens", b"%d" % view.limit_tokens))
+            out.append((b"x-ratelimit-remaining-tokens", b"%d" % view.remaining_tokens))
+            out.append((b"x-ratelimit-reset-tokens", go_duration(view.reset_tokens_s).encode()))
         return out
