@@ -30,16 +30,21 @@ __all__ = [
     "similarity",
 ]
 
-_SPACE = re.compile(r"\s+")
+# One encoder for every key (json.dumps with options builds a new one per call); same output.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def normalise_prompt(text: str) -> str:
     """Unicode NFC, casefold, whitespace runs collapsed to one space, stripped."""
     if not isinstance(text, str):
         raise ValueError(f"normalise_prompt: expected a string, got {type(text).__name__}")
+    if text.isascii():
+        # ASCII is already NFC and its casefold is lower(): the common case skips both passes.
+        return " ".join(text.lower().split())
     # NFC before and after casefold: casefold can decompose (e.g. "İ"), and keys must be stable.
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-    return _SPACE.sub(" ", folded).strip()
+    # str.split() and the regex's \s agree on every code point (both are str.isspace()).
+    return " ".join(folded.split())
 
 
 def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
@@ -53,9 +58,7 @@ def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
             raise ValueError(f"cache_key: parameter names must be strings, got {name!r}")
     doc = {"model": model, "prompt": normalise_prompt(prompt), "params": dict(params)}
     try:
-        canonical = json.dumps(
-            doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        canonical = _CANONICAL.encode(doc)
     except (TypeError, ValueError) as exc:
         bad = next((k for k, v in params.items() if not _jsonable(v)), "?")
         raise ValueError(f"cache_key: parameter {bad!r} is not a plain JSON value ({exc})") from None

@@ -1,4 +1,4 @@
-"""The gateway as an ASGI service (Starlette).
+"""The gateway as an ASGI service (a small raw-ASGI router, see ``asgi``).
 
 Routes: ``POST /v1/appointments/parse``, ``POST /v1/chat/completions``,
 ``GET /metrics``, ``GET /healthz``, ``GET``/``PUT /admin/config``.
@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import date
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from ..clock import Clock, MonotonicClock
 from ..config import GatewayConfig
@@ -33,26 +27,22 @@ from ..core.stack import Stack
 from ..outcomes import PROVIDERS, ChatRequest, Message
 from ..providers.base import ProviderClient
 from ..providers.registry import make_client
+from .asgi import AsgiRouter, Route
 from .cache_backends import CacheBackend, MemoryBackend, RedisBackend
 from .event_log import EventLog
+from .http import Request, Response, json_bytes, json_response
+from .inputs import MAX_BODY, BadInput, chat_request, prompt_of, read_json, reference_date_of
 from .interpreter import perform
 from .metrics import GatewayMetrics
+from .upstream_http import upstream_client
+
+__all__ = ["Gateway", "create_app"]
 
 log = logging.getLogger("llmdrill.gateway")
 
-_MAX_BODY = 1 << 20          # 1 MiB: a prompt bigger than that is not an appointment request
 _PROBE_REQUEST = ChatRequest((Message("user", "ping"),), max_tokens=5)
-
-
-class BadInput(Exception):
-    def __init__(self, status: int, field: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.field, self.message = status, field, message
-
-
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status,
-                    headers=dict(headers or {}), media_type="application/json")
+_METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+_CACHE_HEADER = {True: b"hit", False: b"miss"}
 
 
 def _error(status: int, field: str | None, message: str, kind: str = "invalid_request") -> Response:
@@ -94,12 +84,9 @@ class Gateway:
     # -- lifecycle -----------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self, app: object) -> AsyncIterator[None]:
         if self._given_clients is None:
-            self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=2000, max_keepalive_connections=200),
-                timeout=httpx.Timeout(self.config.scaled(self.config.deadline)),
-            )
+            self._http = upstream_client(self.config.scaled(self.config.deadline))
             for name in self.stack.providers:
                 p = self.config.providers[name]
                 assert p.url is not None
@@ -135,50 +122,52 @@ class Gateway:
     async def parse(self, request: Request) -> Response:
         received = self.clock.now()
         try:
-            body = await _read_json(request)
-            prompt = _prompt(body, self.config.max_prompt_chars)
-            reference = _reference_date(body)
+            body = read_json(request)
+            prompt = prompt_of(body, self.config.max_prompt_chars)
+            reference = reference_date_of(body)
         except BadInput as bad:
-            self.metrics.responses.labels("parse", str(bad.status)).inc()
+            self.metrics.count_response("parse", bad.status)
             return _error(bad.status, bad.field, bad.message)
         outcome: ParseOutcome = await perform(
             parse_appointment(self.stack, prompt, reference, received), self.clients, self.cache)
-        self.metrics.responses.labels("parse", str(outcome.status)).inc()
+        self.metrics.count_response("parse", outcome.status)
         return json_response(outcome.body, outcome.status, outcome.headers())
 
     async def chat(self, request: Request) -> Response:
         received = self.clock.now()
         try:
-            body = await _read_json(request)
-            chat = _chat_request(body, self.config.max_prompt_chars)
+            chat = chat_request(read_json(request), self.config.max_prompt_chars)
         except BadInput as bad:
-            self.metrics.responses.labels("chat", str(bad.status)).inc()
+            self.metrics.count_response("chat", bad.status)
             return _openai_error(bad.status, bad.message, "invalid_request_error", bad.field)
         outcome: ChatOutcome = await perform(chat_completion(self.stack, chat, received), self.clients, self.cache)
-        self.metrics.responses.labels("chat", str(outcome.status)).inc()
+        self.metrics.count_response("chat", outcome.status)
         if outcome.completion is None:
-            headers = {}
-            if outcome.retry_after_s is not None:
-                headers["retry-after"] = str(max(1, int(outcome.retry_after_s + 0.999)))
             resp = _openai_error(outcome.status, outcome.error_message or "", outcome.error_type or "api_error",
                                  None, code=outcome.error_type)
-            resp.headers.update(headers)
+            if outcome.retry_after_s is not None:
+                retry_after = str(max(1, int(outcome.retry_after_s + 0.999)))
+                resp = resp.with_headers(((b"retry-after", retry_after.encode("ascii")),))
             return resp
         c = outcome.completion
-        return json_response({
+        usage = c.usage
+        body = json_bytes({
             "id": f"chatcmpl-llmdrill-{int(received * 1e6)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": c.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": c.text},
                          "finish_reason": c.finish_reason}],
-            "usage": {"prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens,
-                      "total_tokens": c.usage.total_tokens},
-        }, headers={"x-llmdrill-provider": c.provider, "x-llmdrill-cache": "hit" if outcome.cache_hit else "miss",
-                    "x-llmdrill-attempts": str(outcome.attempts)})
+            "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                      "total_tokens": usage.total_tokens},
+        })
+        return Response(200, body, headers=(
+            (b"x-llmdrill-provider", c.provider.encode("latin-1")),
+            (b"x-llmdrill-cache", _CACHE_HEADER[outcome.cache_hit]),
+            (b"x-llmdrill-attempts", str(outcome.attempts).encode("ascii"))))
 
     async def metrics_endpoint(self, request: Request) -> Response:
-        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return Response(200, self.metrics.render(), _METRICS_TYPE)
 
     async def healthz(self, request: Request) -> Response:
         now = self.clock.now()
@@ -194,8 +183,7 @@ class Gateway:
         if (denied := self._check_admin(request)) is not None:
             return denied
         try:
-            body = await _read_json(request)
-            self._apply_admin(body)
+            self._apply_admin(read_json(request))
         except BadInput as bad:
             return _error(bad.status, bad.field, bad.message)
         return json_response(self._admin_view())
@@ -209,7 +197,7 @@ class Gateway:
                 return _error(403, None, "admin API disabled: bound beyond loopback without admin_token",
                               "forbidden")
             return None
-        if request.headers.get("authorization", "") != f"Bearer {token}":
+        if (request.header(b"authorization") or "") != f"Bearer {token}":
             return _error(401, None, "missing or wrong bearer token", "unauthorized")
         return None
 
@@ -289,103 +277,27 @@ def _with_reachable_providers(config: GatewayConfig, clients: Mapping[str, Provi
     return config.model_copy(update={"providers": providers})
 
 
-async def _read_json(request: Request) -> Any:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > _MAX_BODY:
-        raise BadInput(413, "(body)", f"request body larger than {_MAX_BODY} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise BadInput(413, "(body)", f"request body larger than {_MAX_BODY} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(400, "(body)", f"body is not UTF-8 (byte {exc.start})") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise BadInput(400, "(body)", f"body is not valid JSON: {exc}") from None
-
-
-def _prompt(body: Any, limit: int) -> str:
-    if not isinstance(body, dict):
-        raise BadInput(400, "(body)", "expected a JSON object with a prompt")
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise BadInput(400, "prompt", "expected a non-empty string")
-    if len(prompt) > limit:
-        raise BadInput(413, "prompt", f"prompt has {len(prompt)} characters; the limit is {limit}")
-    return prompt
-
-
-def _reference_date(body: dict[str, Any]) -> date:
-    raw = body.get("reference_date")
-    if raw is None:
-        return date.today()
-    if not isinstance(raw, str):
-        raise BadInput(400, "reference_date", "expected a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(400, "reference_date", f"expected a date as YYYY-MM-DD, got {raw!r}") from None
-
-
-def _chat_request(body: Any, limit: int) -> ChatRequest:
-    if not isinstance(body, dict):
-        raise BadInput(400, "(body)", "expected a JSON object")
-    msgs = body.get("messages")
-    if not isinstance(msgs, list) or not msgs:
-        raise BadInput(400, "messages", "expected a non-empty array of {role, content}")
-    messages = []
-    total = 0
-    for i, m in enumerate(msgs):
-        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
-            raise BadInput(400, f"messages[{i}].role", "expected system, user or assistant")
-        content = m.get("content")
-        if isinstance(content, list):  # OpenAI's content parts: keep the text ones
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if not isinstance(content, str):
-            raise BadInput(400, f"messages[{i}].content", "expected a string")
-        total += len(content)
-        messages.append(Message(m["role"], content))
-    if total > limit:
-        raise BadInput(413, "messages", f"messages have {total} characters; the limit is {limit}")
-    max_tokens = body.get("max_tokens", body.get("max_completion_tokens", 500))
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 100_000:
-        raise BadInput(400, "max_tokens", "expected an integer from 1 to 100000")
-    temperature = body.get("temperature", 0.0)
-    if not isinstance(temperature, int | float) or isinstance(temperature, bool) or not 0 <= temperature <= 2:
-        raise BadInput(400, "temperature", "expected a number from 0 to 2")
-    if body.get("stream"):
-        raise BadInput(400, "stream", "streaming is not supported by the gateway's pass-through")
-    model = body.get("model")
-    return ChatRequest(tuple(messages), max_tokens, float(temperature),
-                       model if isinstance(model, str) else None)
-
-
 def _openai_error(status: int, message: str, kind: str, param: str | None, code: str | None = None) -> Response:
     return json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+def _unexpected(request: Request, exc: Exception) -> Response:
     return _error(500, None, f"internal error ({type(exc).__name__}); the gateway is still serving",
                   "internal_error")
 
 
-def create_app(gateway: Gateway) -> Starlette:
-    return Starlette(
-        exception_handlers={Exception: _unexpected},
-        routes=[
-            Route("/v1/appointments/parse", gateway.parse, methods=["POST"]),
-            Route("/v1/chat/completions", gateway.chat, methods=["POST"]),
-            Route("/metrics", gateway.metrics_endpoint, methods=["GET"]),
-            Route("/healthz", gateway.healthz, methods=["GET"]),
-            Route("/admin/config", gateway.admin_get, methods=["GET"]),
-            Route("/admin/config", gateway.admin_put, methods=["PUT"]),
+def create_app(gateway: Gateway) -> AsgiRouter:
+    """The ASGI application serving ``gateway``; its lifespan opens and closes the gateway's I/O."""
+    return AsgiRouter(
+        [
+            Route("POST", "/v1/appointments/parse", gateway.parse, reads_body=True),
+            Route("POST", "/v1/chat/completions", gateway.chat, reads_body=True),
+            Route("GET", "/metrics", gateway.metrics_endpoint),
+            Route("GET", "/healthz", gateway.healthz),
+            Route("GET", "/admin/config", gateway.admin_get),
+            Route("PUT", "/admin/config", gateway.admin_put, reads_body=True),
         ],
+        max_body=MAX_BODY,
+        on_error=_unexpected,
         lifespan=gateway.lifespan,
     )

@@ -7,6 +7,8 @@ from typing import Protocol
 from ..clock import Clock
 from ..policy.cache_policy import MemoryCache
 
+__all__ = ["CacheBackend", "MemoryBackend", "RedisBackend"]
+
 
 class CacheBackend(Protocol):
     #: True when get/set never block, so the interpreter may skip the await

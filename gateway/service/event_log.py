@@ -14,6 +14,8 @@ from typing import IO, Any
 
 from ..core.observer import CallEvent, StateEvent
 
+__all__ = ["EventLog"]
+
 
 class EventLog:
     def __init__(self, path: str | Path, epoch: float) -> None:

@@ -18,6 +18,8 @@ from ..outcomes import Completion, FailureKind, ProviderFailure
 from ..providers.base import ProviderClient
 from .cache_backends import CacheBackend
 
+__all__ = ["perform"]
+
 log = logging.getLogger("llmdrill.gateway")
 
 

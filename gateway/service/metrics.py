@@ -19,6 +19,8 @@ from ..core.pipeline import ParseOutcome
 from ..core.stack import Stack
 from ..outcomes import FailureKind
 
+__all__ = ["GatewayMetrics"]
+
 # Buckets that resolve the runbook's thresholds (10 s, 15 s, 20 s, 30 s) exactly.
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 12.5, 15, 20, 30, 60)
 _BREAKER_CODE = {"closed": 0, "open": 1, "half_open": 2, "forced_open": 3, "disabled": 4}
@@ -57,35 +59,52 @@ class GatewayMetrics:
         self.shed = Counter("gateway_shed_total", "Requests the rate-limit queue refused", ["provider"],
                             registry=r)
         r.register(_StateCollector(stack))
+        # Bound children, cached: ``labels()`` validates and locks on every call, and the label
+        # sets are small and fixed (providers x results, endpoints x statuses).
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def count_response(self, endpoint: str, status: int) -> None:
+        key = ("responses", endpoint, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.responses.labels(endpoint, str(status))
+        child.inc()
 
     # Observer -----------------------------------------------------------------
 
     def on_call(self, e: CallEvent) -> None:
         p = e.provider
-        self.llm_duration.labels(p).observe(e.latency_s)
-        self.llm_requests.labels(p, e.result).inc()
+        self._child(self.llm_duration, p).observe(e.latency_s)
+        self._child(self.llm_requests, p, e.result).inc()
         if e.status == 429:
-            self.http_429.labels(p).inc()
+            self._child(self.http_429, p).inc()
         kind = e.result
         if kind == FailureKind.TIMEOUT:
-            self.timeouts.labels(p).inc()
+            self._child(self.timeouts, p).inc()
         elif kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED):
-            self.rate_limits.labels(p).inc()
+            self._child(self.rate_limits, p).inc()
         elif kind in (FailureKind.CONNECTION_REFUSED, FailureKind.CONNECTION_RESET):
-            self.conn_errors.labels(p).inc()
+            self._child(self.conn_errors, p).inc()
         elif kind in (FailureKind.SERVER_ERROR, FailureKind.OVERLOADED):
-            self.http_500.labels(p).inc()
+            self._child(self.http_500, p).inc()
 
     def on_state(self, e: StateEvent) -> None:
         if e.kind == "shed":
-            self.shed.labels(str(e.detail.get("provider"))).inc()
+            self._child(self.shed, str(e.detail.get("provider"))).inc()
 
     def on_request(self, summary: Any) -> None:
         if not isinstance(summary, ParseOutcome):
             return
         for agent, seconds in summary.agents.items():
-            self.agent_duration.labels(agent).observe(seconds)
-        self.agent_duration.labels("pipeline").observe(summary.agent_s)
+            self._child(self.agent_duration, agent).observe(seconds)
+        self._child(self.agent_duration, "pipeline").observe(summary.agent_s)
         if summary.status != 200:
             return
         self.parse_requests.inc()
@@ -94,8 +113,8 @@ class GatewayMetrics:
         if summary.json_error:
             self.json_errors.inc()
         if summary.valid is not None:
-            self.validation.labels("true" if summary.valid else "false").inc()
-        self.cache.labels("hit" if summary.cache_hit else "miss").inc()
+            self._child(self.validation, "true" if summary.valid else "false").inc()
+        self._child(self.cache, "hit" if summary.cache_hit else "miss").inc()
         if summary.fallback:
             self.fallback.inc()
 
