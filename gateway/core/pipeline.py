@@ -82,8 +82,10 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
 
     # parsing
     t = clock.now()
-    params: dict[str, object] = {"short": settings.short_prompt, "max_tokens": settings.max_tokens,
-                                 "reference": reference.isoformat()}
+    # The parse answer is the prompt's entities as written ("mañana", "10am"): it depends on neither the
+    # reference date (resolved afterwards) nor the prompt template or token cap, so one cached answer
+    # serves both modes — turning conservation mode on must not start with a burst of cache misses.
+    params: dict[str, object] = {}
     request = ChatRequest(build_parse_messages(prompt, settings.short_prompt), max_tokens=settings.max_tokens)
     spec = CacheSpec(PARSE_TASK, prompt, params, similar=True)
     llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec)
