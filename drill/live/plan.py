@@ -61,7 +61,9 @@ def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> Live
     fault_plan = scenario.fault_plan()
     # The fakes' no-fault latency is a duration like any other: compress it with the scenario.
     # (The plan goes out in run seconds with time_scale 1.0, so the fakes would not scale it.)
-    fault_plan["baseline"] = DEFAULT_BASELINE.scaled(scenario.time_scale).to_json()
+    # A scenario's own `baseline:` arrives already scaled by fault_plan().
+    if "baseline" not in fault_plan:
+        fault_plan["baseline"] = DEFAULT_BASELINE.scaled(scenario.time_scale).to_json()
     try:
         FaultPlan.parse(fault_plan)
     except FaultPlanError as exc:
