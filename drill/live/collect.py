@@ -30,6 +30,21 @@ class JsonlAppender:
             self._file.close()
 
 
+CLOCK_FILE = "clock.json"
+
+
+def write_clock(run_dir: Path, epoch: float) -> None:
+    """Record the run's t=0 on CLOCK_MONOTONIC, to place the gateway's raw timestamps."""
+    (run_dir / CLOCK_FILE).write_text(json.dumps({"epoch_monotonic": epoch}) + "\n", encoding="utf-8")
+
+
+def read_clock(run_dir: Path) -> float:
+    try:
+        return float(json.loads((run_dir / CLOCK_FILE).read_text(encoding="utf-8"))["epoch_monotonic"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0   # no clock file: the gateway's times are already run-relative
+
+
 def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
     """Split the gateway's event log into ``calls.jsonl`` and (appended) ``events.jsonl``.
 
@@ -41,6 +56,7 @@ def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
     if calls_path.exists():
         return 0, 0
     calls = events = 0
+    epoch = read_clock(run_dir)
     with calls_path.open("w", encoding="utf-8") as calls_out, \
             (run_dir / "events.jsonl").open("a", encoding="utf-8") as events_out:
         if not source.exists():
@@ -53,12 +69,12 @@ def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
             if raw.get("record") == "call":
                 if raw.get("probe"):
                     continue   # health probes are not user traffic; they are in the fakes' stats
-                rec = CallRecord(float(raw["t_s"]), str(raw["provider"]), float(raw["latency_s"]),
+                rec = CallRecord(round(float(raw["t_s"]) - epoch, 6), str(raw["provider"]), float(raw["latency_s"]),
                                  str(raw["result"]), raw.get("status"))
                 calls_out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
                 calls += 1
             elif raw.get("record") == "event":
-                ev = EventRecord(float(raw["t_s"]), str(raw["kind"]), dict(raw.get("detail") or {}))
+                ev = EventRecord(round(float(raw["t_s"]) - epoch, 6), str(raw["kind"]), dict(raw.get("detail") or {}))
                 events_out.write(json.dumps(ev.to_dict(), ensure_ascii=False, default=str) + "\n")
                 events += 1
     return calls, events

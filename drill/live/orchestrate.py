@@ -34,7 +34,7 @@ from fake_providers.proxy.client import ToxiproxyClient
 from gateway.outcomes import PROVIDERS
 from reports.records import EventRecord
 
-from .collect import JsonlAppender, collect_gateway_events, finish_report
+from .collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
 from .plan import LivePlan, Step
 from .timeline import TimelineDriver
 from .view import LiveView
@@ -132,13 +132,16 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
     config_path = run_dir / "gateway-config.yaml"
     config_path.write_text(yaml.safe_dump(plan.gateway_overrides, allow_unicode=True, sort_keys=False),
                            encoding="utf-8")
-    epoch = time.monotonic() + START_LEAD_S + (2.0 if workers else 0.0)
     env = {f"LLMDRILL_{p.upper()}_URL": url for p, url in gateway_urls.items()}
+    # The gateway logs raw CLOCK_MONOTONIC seconds (epoch 0); collection subtracts the run's epoch,
+    # which is fixed only once every process is up, so no start-up delay eats into the schedule.
     gateway = sup.start("gateway", [PY, "-m", "drill.cli", "gateway", "--config", str(config_path),
-                                    "--events", str(run_dir / "gateway-events.jsonl"), "--epoch", repr(epoch)],
+                                    "--events", str(run_dir / "gateway-events.jsonl"), "--epoch", "0"],
                         env=env)
     assert gateway.address is not None
     sup.wait_http_ready(gateway.address + "/healthz", timeout_s=20, process=gateway)
+    epoch = time.monotonic() + START_LEAD_S + (2.0 if workers else 0.0)
+    write_clock(run_dir, epoch)
     for provider in PROVIDERS:
         r = httpx.put(fake_urls[provider] + "/_control/faults", json={**plan.fault_plan, "epoch": epoch}, timeout=10)
         if r.status_code != 200:

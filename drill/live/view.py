@@ -93,7 +93,8 @@ class LiveView:
             self._done.append((end, r))
         for c in self._calls.lines():
             if c.get("record") == "call" and not c.get("probe"):
-                self._upstream.append((float(c["t_s"]) + float(c["latency_s"]), c))
+                # the gateway logs raw monotonic seconds; place them on the run's time
+                self._upstream.append((float(c["t_s"]) - self._epoch + float(c["latency_s"]), c))
         for q in (self._done, self._upstream):
             while q and q[0][0] < now_s - WINDOW_S:
                 q.popleft()

@@ -9,7 +9,7 @@ twin makes is the decision the live gateway would make.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..clock import Clock
 from ..config import GatewayConfig
@@ -132,6 +132,9 @@ class Stack:
             name: s(config.providers[name].timeout or config.timeout) for name in self.providers
         }
         self.deadline_s = s(config.deadline)
+        # Normal mode's TTL and retries are the config's (the runbook's 300 s and 3 by default);
+        # conservation mode's are the runbook's fixed values.
+        self.normal = replace(NORMAL, cache_ttl_s=config.cache.ttl, max_retries=config.retries.max)
 
     # -- configuration views ------------------------------------------------
 
@@ -153,7 +156,7 @@ class Stack:
         conservation = m.conservation if (self._auto_conservation or m.conservation_source == "manual") \
             else False
         degraded = m.degraded if (self._auto_degraded or m.degraded_source == "manual") else False
-        return ModeView(conservation, degraded, CONSERVATION if conservation else NORMAL)
+        return ModeView(conservation, degraded, CONSERVATION if conservation else self.normal)
 
     def retry_policy(self, conservation: bool) -> RetryPolicy:
         return self._retry_conservation if conservation else self._retry_normal

@@ -285,3 +285,14 @@ def test_chat_completions_pass_through_is_openai_shaped() -> None:
             r = await client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hola"}]})
             assert r.status_code == 503 and r.json()["error"]["type"] == "upstream_unavailable"
     run(go())
+
+
+def test_the_configured_cache_ttl_is_normal_modes_ttl() -> None:
+    async def go() -> None:
+        async with serve({"cache": {"ttl": "200ms"}, "degraded": {"enabled": True}}) as (client, _, _):
+            body = parse_body("cita ttl mañana 10am con Dr. Pérez")
+            assert (await client.post("/v1/appointments/parse", json=body)).headers["x-llmdrill-cache"] == "miss"
+            assert (await client.post("/v1/appointments/parse", json=body)).headers["x-llmdrill-cache"] == "hit"
+            await asyncio.sleep(0.3)
+            assert (await client.post("/v1/appointments/parse", json=body)).headers["x-llmdrill-cache"] == "miss"
+    run(go())
