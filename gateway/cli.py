@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 
@@ -95,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), log_level=args.log_level, access_log=False,
                                            lifespan="on", timeout_graceful_shutdown=5))
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    # uvicorn re-raises the signal that stopped it once it has shut down, under the handlers it found:
+    # these make a stop on SIGINT/SIGTERM (even one that lands before uvicorn's own handlers) a clean exit 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     print(f"http://{shown}:{port}", flush=True)
     server.run(sockets=[sock])
     return 0
