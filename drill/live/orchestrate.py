@@ -86,7 +86,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = True) -> LiveResult:
     run_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("requests.jsonl", "calls.jsonl", "events.jsonl", "gateway-events.jsonl"):
+    for stale in ("requests.jsonl", "calls.jsonl", "events.jsonl", "gateway-events.jsonl", "clock.json"):
         (run_dir / stale).unlink(missing_ok=True)
     (run_dir / "run.json").write_text(json.dumps(plan.run_info.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
