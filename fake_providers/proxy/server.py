@@ -11,21 +11,13 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
+from fake_providers.event_loop import new_event_loop
+
 from .addresses import format_address, is_loopback_host
 from .api import build_app
 from .proxies import ProxyCollection
 
 __all__ = ["ProxyServer", "new_event_loop"]
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (it halves the proxy's per-chunk overhead), else asyncio's loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
 
 
 class _Server(uvicorn.Server):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from fake_providers.event_loop import new_event_loop
 from fake_providers.faults.latency import LatencyDist
 from fake_providers.servers.app import FakeProviderApp
 from fake_providers.servers.state import FakeState
@@ -34,16 +35,6 @@ __all__ = [
 FAKE_PROVIDERS: tuple[str, ...] = ("qwen", "claude", "openai")
 _log = logging.getLogger("llmdrill.fakes")
 _IDLE_CHECK_S = 1.0   # the refuse-window loop wakes at least this often
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (as uvicorn itself would pick), else asyncio's loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
 
 
 def http_url(host: str, port: int) -> str:

@@ -56,7 +56,9 @@ def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
     for name in params:
         if not isinstance(name, str):
             raise ValueError(f"cache_key: parameter names must be strings, got {name!r}")
-    doc = {"model": model, "prompt": normalise_prompt(prompt), "params": dict(params)}
+    # 0 and 0.0 ask the provider the same thing: integral floats key as integers.
+    plain = {k: (int(v) if type(v) is float and v.is_integer() else v) for k, v in params.items()}
+    doc = {"model": model, "prompt": normalise_prompt(prompt), "params": plain}
     try:
         canonical = _CANONICAL.encode(doc)
     except (TypeError, ValueError) as exc:

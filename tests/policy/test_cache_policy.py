@@ -164,3 +164,9 @@ def test_lru_matches_a_reference_and_stays_bounded(ops: list[tuple[str, int]], s
             if key in ref:
                 ref.move_to_end(key)
         assert len(cache) == len(ref) <= size
+
+
+def test_integral_floats_and_ints_share_a_key() -> None:
+    assert cache_key("m", "hola", {"temperature": 0, "top_p": 1}) == cache_key("m", "hola", {"temperature": 0.0,
+                                                                                             "top_p": 1.0})
+    assert cache_key("m", "hola", {"temperature": 0.5}) != cache_key("m", "hola", {"temperature": 0})
