@@ -68,6 +68,9 @@ def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> Live
         FaultPlan.parse(fault_plan)
     except FaultPlanError as exc:
         problems.append(scenario.problem(exc.field_path or "faults", exc.message))
+    if scenario.load.endpoint != "parse":
+        problems.append(scenario.problem("load.endpoint", "the live runner drives the user journey "
+                                         "(/v1/appointments/parse) only; 'chat' load is not supported yet"))
     if problems:
         raise PlanError(problems)
     run = scenario.scaled()
