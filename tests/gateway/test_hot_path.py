@@ -33,7 +33,9 @@ def _normalise_reference(text: str) -> str:
 
 
 def _key_reference(model: str, prompt: str, params: dict[str, object]) -> str:
-    doc = {"model": model, "prompt": _normalise_reference(prompt), "params": dict(params)}
+    # integral floats key as integers: 0 and 0.0 ask a provider the same thing
+    plain = {k: (int(v) if type(v) is float and v.is_integer() else v) for k, v in params.items()}
+    doc = {"model": model, "prompt": _normalise_reference(prompt), "params": plain}
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
