@@ -88,7 +88,9 @@ def _verdict(run_dir: Path, passed: bool | None, harness_error: str | None, *, p
         print(f"requests: sent {req.get('sent')}  succeeded {req.get('succeeded')}  failed {req.get('failed')}  "
               f"lost {req.get('lost')}  fallback {req.get('fallback')}")
         if lat:
-            print(f"latency: p50 {lat.get('p50')}  p95 {lat.get('p95')}  p99 {lat.get('p99')} (scenario seconds)")
+            parts = [f"{q} {lat[q]:.3f} s" if isinstance(lat.get(q), int | float) else f"{q} -"
+                     for q in ("p50", "p95", "p99")]
+            print(f"latency: {'  '.join(parts)}  (scenario seconds, from intended send time)")
         print(f"severity: max {sev.get('max')}  ({sev.get('escalation', '')})")
         fired = [a["rule"] for a in data.get("alerts", []) if a.get("fired")]
         print(f"alerts fired: {', '.join(fired) or 'none'}")
