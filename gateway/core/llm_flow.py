@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure, Usage
 from ..policy.cache_policy import cache_key
 from ..policy.limiter import Shed
-from ..policy.router import AttemptBudget
 from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
 from .observer import StateEvent
 from .stack import Stack
@@ -118,7 +117,7 @@ def call_llm(
             return LlmResult(hit, cache_hit=True, cache_key=key)
 
     policy = stack.retry_policy(conservation)
-    budget = AttemptBudget(stack.router.config.max_attempts)
+    budget = stack.router.attempt_budget()
     tokens = request.estimated_tokens()
     excluded: set[str] = set()       # tried and failed in this round
     spent: set[str] = set()          # permanently out for this request

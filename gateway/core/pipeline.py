@@ -24,7 +24,7 @@ from ..nlp import (
 from ..outcomes import ChatRequest, Completion
 from .effects import Flow
 from .llm_flow import CacheSpec, call_llm, remember
-from .stack import Stack
+from .stack import ModeView, Stack
 
 FULL_PIPELINE = ("parsing", "temporal", "geo", "validation", "availability", "negotiation")
 DEGRADED_PIPELINE = ("parsing", "temporal", "validation")
@@ -141,7 +141,7 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
         if out.get("availability", {}).get("available") is False:
-            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode.conservation)
+            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode)
         else:
             out["negotiation"] = {"message": _confirmation(result), "source": "template"}
         agents["negotiation"] = clock.now() - t
@@ -218,7 +218,7 @@ def _confirmation(result: ParseResult) -> str:
     return "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
 
 
-def _negotiate(stack: Stack, result: ParseResult, deadline: float, conservation: bool) -> Flow:
+def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeView) -> Flow:
     """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
     summary = result.to_json()
     template = _confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
@@ -227,10 +227,9 @@ def _negotiate(stack: Stack, result: ParseResult, deadline: float, conservation:
     request = ChatRequest(build_negotiation_messages(result), max_tokens=60)
     params: dict[str, object] = {"max_tokens": 60}
     spec = CacheSpec(NEGOTIATE_TASK, repr(sorted(summary["entities"].items())), params)
-    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=conservation, cache=spec)
+    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec)
     if llm.completion is None:
         return {"message": template, "source": "template"}
     if not llm.cache_hit and stack.config.cache.enabled:
-        ttl = stack.mode_view(stack.clock.now()).settings.cache_ttl_s
-        yield from remember(stack, spec, llm.completion, stack.config.scaled(ttl))
+        yield from remember(stack, spec, llm.completion, stack.config.scaled(mode.settings.cache_ttl_s))
     return {"message": llm.completion.text.strip()[:500], "source": "llm"}

@@ -156,6 +156,15 @@ class CircuitBreaker:
         "provider",
         "transitions",
     )
+    # the counters one state's worth of calls builds up; ``_clear_counts`` zeroes them
+    _consecutive: int
+    _ring_pos: int
+    _ring_len: int
+    _window_failures: int
+    _window_slow: int
+    _half_open_issued: int
+    _half_open_inflight: int
+    _half_open_successes: int
 
     def __init__(
         self,
@@ -175,18 +184,11 @@ class CircuitBreaker:
         self.listener_errors = 0
         self._state = BreakerState.CLOSED
         self._opened_at = 0.0
-        self._consecutive = 0
         # Count-based sliding window for rate mode: a ring of the last `window_size` calls.
         size = config.window_size if config.mode == "rate" else 0
         self._ring_failed = bytearray(size)
         self._ring_slow = bytearray(size)
-        self._ring_pos = 0
-        self._ring_len = 0
-        self._window_failures = 0
-        self._window_slow = 0
-        self._half_open_issued = 0
-        self._half_open_inflight = 0
-        self._half_open_successes = 0
+        self._clear_counts()
 
     # -- reading -------------------------------------------------------------------------------
 
