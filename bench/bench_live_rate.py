@@ -418,8 +418,8 @@ def run_bare(rate: float, workers: int, args: argparse.Namespace, out: Path) -> 
 
     from drill.load.config import LoadConfig
     from drill.load.runner import run_load
-    from drill.load.schedule import Stage
     from fake_providers.corpus import REFERENCE_DATE, generate_corpus
+    from workload.schedule import Stage
 
     run_dir = out / f"bare-rate{rate:g}-w{workers}"
     run_dir.mkdir(parents=True, exist_ok=True)

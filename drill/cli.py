@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from drill.gameday import commands as gameday_commands
+
 EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 3
 
 
@@ -31,6 +33,24 @@ def _proxy(argv: list[str]) -> int:
     return main(argv)
 
 
+def _export(argv: list[str]) -> int:
+    from drill.export import main
+
+    return main(argv)
+
+
+def _plan(argv: list[str]) -> int:
+    from drill.plan.command import plan
+
+    return plan(argv)
+
+
+def _fidelity(argv: list[str]) -> int:
+    from drill.fidelity_command import fidelity
+
+    return fidelity(argv)
+
+
 def _scenario_commands(name: str) -> Callable[[list[str]], int]:
     def run(argv: list[str]) -> int:
         from drill import commands
@@ -48,10 +68,14 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "schema": (_scenario_commands("schema"), "print the scenario JSON Schema"),
     "report": (_scenario_commands("report"), "re-render the report of a run directory"),
     "compare": (_scenario_commands("compare"), "compare two runs side by side"),
+    "plan": (_plan, "capacity planning: sweep a PLAN.yaml over the twin (local cores or Dask)"),
+    "fidelity": (_fidelity, "run a scenario live and in the twin; compare p50/p95, errors, alerts, severity"),
+    "export": (_export, "export Prometheus rules, promtool tests of a run, a Grafana dashboard"),
     "gateway": (_gateway, "serve the runbook's resilience stack"),
     "fake-providers": (_fakes, "serve fake Qwen, Claude and OpenAI APIs with scripted faults"),
     "proxy": (_proxy, "serve a Toxiproxy-compatible network fault proxy"),
 }
+COMMANDS.update(gameday_commands())   # gameday, inject, clear, action, note, diagnose
 
 
 def _usage() -> str:

@@ -6,12 +6,25 @@ as the first line of stdout (``docs/contracts.md`` section 5); stdout and stderr
 go to ``<log_dir>/<name>.stdout.log`` / ``.stderr.log`` (files, not pipes, so a
 chatty child can never block on a full pipe).  SIGINT/SIGTERM handlers and an
 ``atexit`` hook stop every child when the run is interrupted.
+
+Two things a handler cannot do are done at the start instead:
+
+- a SIGKILLed supervisor runs no code, so each child is started with a parent-death
+  signal (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``): the kernel kills it when the
+  thread that started it dies.  Start children from a thread that lives as long as
+  they should (the main thread, in ``llmdrill run``);
+- a child must not inherit the operator's shell: :func:`child_environment` drops the
+  variables that would change what the run tests (the gateway's provider pin, API keys,
+  proxies, ``LLMDRILL_*``) unless the caller passes them explicitly.
+
+:meth:`Supervisor.watch` reports the first child that exits while it should be running.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import re
 import signal
@@ -20,18 +33,86 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-__all__ = ["ManagedProcess", "StartupError", "Supervisor", "group_alive", "terminate_groups"]
+__all__ = [
+    "PROXY_VARIABLES",
+    "ChildExit",
+    "ManagedProcess",
+    "StartupError",
+    "Supervisor",
+    "child_environment",
+    "group_alive",
+    "terminate_groups",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _POLL_S = 0.02
 #: how long to wait for a SIGKILLed group to disappear before giving up on it
 _KILL_WAIT_S = 5.0
+_PR_SET_PDEATHSIG = 1
+
+#: a run talks to loopback only: a proxy from the shell would route (or break) its own traffic
+PROXY_VARIABLES = frozenset(
+    v for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY") for v in (name, name.lower())
+)
+#: variables of the operator's shell that would change what a run tests: never inherited
+_SHELL_ONLY = frozenset({"LLM_PROVIDER", "DASHSCOPE_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"}) | PROXY_VARIABLES
+_SHELL_ONLY_PREFIXES = ("LLMDRILL_",)
+
+
+def child_environment(base: Mapping[str, str], explicit: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` without the operator-only variables, plus ``explicit`` (which may set any of them)."""
+    env = {k: v for k, v in base.items()
+           if k not in _SHELL_ONLY and not k.startswith(_SHELL_ONLY_PREFIXES) and not k.endswith("_API_KEY")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(explicit or {})
+    return env
+
+
+def _find_prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the signal handlers and atexit remain
+        return None
+
+
+# looked up once, in the parent: a forked child of a threaded process must not dlopen anything
+_PRCTL = _find_prctl()
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """A preexec_fn: the child gets SIGKILL when its parent dies, even of SIGKILL."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died between fork and prctl
+            os._exit(1)
+
+    return preexec
+
+
+@dataclass(frozen=True, slots=True)
+class ChildExit:
+    """A child that exited while the run still needed it."""
+
+    name: str
+    pid: int
+    returncode: int
+    at_monotonic: float
+    stderr_tail: str
+
+    def describe(self) -> str:
+        how = (f"was killed by {signal.Signals(-self.returncode).name}" if self.returncode < 0
+               else f"exited with code {self.returncode}")
+        return f"process {self.name!r} (pid {self.pid}) {how}"
 
 
 class StartupError(RuntimeError):
@@ -151,6 +232,7 @@ class Supervisor:
         self._handle_signals = handle_signals
         self._previous: dict[int, Any] = {}
         self._stopping = False
+        self._stopped: set[str] = set()   # children we stopped: their exit is no death
         atexit.register(self.stop_all)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -201,7 +283,7 @@ class Supervisor:
             raise ValueError(f"process name {name!r} is already in use in this run")
         if not argv:
             raise ValueError(f"process {name!r}: argv is empty")
-        child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        child_env = child_environment(os.environ, env)
         out_path = self.log_dir / f"{name}.stdout.log"
         err_path = self.log_dir / f"{name}.stderr.log"
         with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -214,6 +296,7 @@ class Supervisor:
                     env=child_env,
                     cwd=cwd,
                     start_new_session=True,
+                    preexec_fn=_die_with(os.getpid()),
                 )
             except OSError as exc:
                 raise StartupError(name, f"could not be started: {argv[0]}: {exc.strerror or exc}") from None
@@ -273,8 +356,37 @@ class Supervisor:
                 raise StartupError(name, f"was not ready at {url} within {timeout_s:g} s ({last})", tail)
             time.sleep(0.05)
 
+    # -- watching --------------------------------------------------------------------------------
+    def watch(self, on_exit: Callable[[ChildExit], None], names: Sequence[str] | None = None,
+              interval_s: float = 0.1) -> Callable[[], None]:
+        """Call ``on_exit`` (from a daemon thread) for the first watched child that exits; returns ``stop``.
+
+        A child this supervisor stops is not reported: stopping the run is not a death.
+        """
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                for name, proc in list(self._procs.items()):
+                    if (names is not None and name not in names) or name in self._stopped:
+                        continue
+                    code = proc.popen.poll()
+                    if code is not None and name not in self._stopped and not stop.is_set():
+                        on_exit(ChildExit(name, proc.pid, code, time.monotonic(), proc.stderr_tail()))
+                        return
+
+        thread = threading.Thread(target=loop, name="supervisor-watch", daemon=True)
+        thread.start()
+
+        def stop_watching() -> None:
+            stop.set()
+            thread.join(timeout=2 * interval_s + 1.0)
+
+        return stop_watching
+
     # -- stopping --------------------------------------------------------------------------------
     def stop(self, proc: ManagedProcess, grace_s: float = 5.0) -> int | None:
+        self._stopped.add(proc.name)
         terminate_groups([proc.popen], grace_s)
         return proc.popen.poll()
 
@@ -283,6 +395,7 @@ class Supervisor:
         if self._stopping:
             return {}
         self._stopping = True
+        self._stopped.update(self._procs)
         try:
             live = [p.popen for p in self._procs.values() if p.alive() or group_alive(p.pid)]
             if live:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import resource
 import signal
 import socket
 import sys
 
-from .config import ConfigError, load_config
+from .config import ConfigError, GatewayConfig, LimitsSettings, load_config
 
 
 def _is_loopback(host: str) -> bool:
@@ -54,6 +55,27 @@ def _overrides(pairs: list[str]) -> dict[str, object]:
     return out
 
 
+def _fit_limits(config: GatewayConfig, host: str, remote: bool) -> GatewayConfig:
+    """Limits that hold on this machine for this address.
+
+    The connection cap stays below the descriptor limit (the rest is for upstream calls, the events
+    file, Redis); a remote bind answers to the name it was bound to as well (a wildcard bind: to any).
+    """
+    limits = config.limits
+    update: dict[str, object] = {}
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:
+        room = max(1, (soft - 64) // 2)   # each admitted request may hold an upstream connection too
+        if limits.max_connections > room:
+            update["max_connections"] = room
+    if remote and limits.allowed_hosts == LimitsSettings().allowed_hosts:
+        wildcard = host in ("0.0.0.0", "::", "")
+        update["allowed_hosts"] = ("*",) if wildcard else (*limits.allowed_hosts, host)
+    if not update:
+        return config
+    return config.model_copy(update={"limits": limits.model_copy(update=update)})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -76,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if remote and config.admin_token is None:
         print("llmdrill gateway: binding beyond loopback; /admin/config stays closed until admin_token "
               "(or LLMDRILL_ADMIN_TOKEN) is set", file=sys.stderr)
+    config = _fit_limits(config, args.host, remote)
     try:
         gateway = Gateway(config, events_path=args.events, epoch=args.epoch, require_admin_token=remote)
     except ValueError as exc:
@@ -94,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     sock.listen(2048)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
+    from .service.protocol import guarded_protocol
+
+    limits = config.limits
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), log_level=args.log_level, access_log=False,
-                                           lifespan="on", timeout_graceful_shutdown=5))
+                                           lifespan="on", timeout_graceful_shutdown=5,
+                                           http=guarded_protocol(limits),
+                                           timeout_keep_alive=limits.idle_timeout))  # type: ignore[arg-type]
 
     def stop(signum: int, frame: object) -> None:
         server.should_exit = True

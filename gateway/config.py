@@ -12,16 +12,19 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from .durations import parse_duration
 from .outcomes import PROVIDERS
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: true or false only: pydantic would otherwise take 1, 0, "yes" and "off" as booleans
+Flag = Annotated[bool, Strict()]
 
 
 class _Strict(BaseModel):
@@ -36,7 +39,7 @@ class ProviderSettings(_Strict):
     rpm: int | None = Field(default=None, ge=1)
     tpm: int | None = Field(default=None, ge=1)
     timeout: Duration | None = None
-    enabled: bool = True
+    enabled: Flag = True
 
 
 # Runbook "Arquitectura Multi-LLM": 70/20/10; "Queue System": 100 rpm; "Paso 4": 60 000 tpm.
@@ -52,6 +55,16 @@ def _default_providers() -> dict[str, ProviderSettings]:
 
 
 class BreakerSettings(_Strict):
+    """The per-provider circuit breaker (runbook: 5 consecutive failures, 60 s open).
+
+    ``count_rate_limits``: whether a retryable 429 counts as a breaker failure.  Default true:
+    LiteLLM cools a deployment down on a 429 and the runbook's breaker counts every error, and a
+    gateway that kept a rate-limited provider in rotation would spend an extra upstream call
+    (and a failover) on it for every request.  False treats a 429 as resilience4j treats an
+    ignored exception — neither failure nor success; a half-open permit comes back — for quotas
+    that recover within their Retry-After.  A spent quota (``insufficient_quota``) always counts.
+    """
+
     mode: Literal["consecutive", "rate"] = "consecutive"
     failure_threshold: int = Field(default=5, ge=1)
     recovery_timeout: Duration = 60.0
@@ -62,6 +75,7 @@ class BreakerSettings(_Strict):
     failure_rate: float = Field(default=0.5, gt=0.0, le=1.0)
     slow_call_duration: Duration = 10.0
     slow_call_rate: float = Field(default=1.0, gt=0.0, le=1.0)
+    count_rate_limits: Flag = True
 
 
 class RetrySettings(_Strict):
@@ -91,13 +105,13 @@ class QueueSettings(_Strict):
 
 
 class SimilaritySettings(_Strict):
-    enabled: bool = False
+    enabled: Flag = False
     threshold: float = Field(default=0.9, gt=0.0, le=1.0)
-    guard: bool = True
+    guard: Flag = True
 
 
 class CacheSettings(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     backend: Literal["memory", "redis"] = "memory"
     redis_url: str | None = None
     ttl: Duration = 300.0
@@ -106,8 +120,8 @@ class CacheSettings(_Strict):
 
 
 class ModeSettings(_Strict):
-    enabled: bool = False
-    auto: bool = False
+    enabled: Flag = False
+    auto: Flag = False
 
 
 class AutoModeSettings(_Strict):
@@ -117,7 +131,53 @@ class AutoModeSettings(_Strict):
 
 
 class FallbackSettings(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
+
+
+class GoldCaseSettings(_Strict):
+    """One known prompt and the entities a correct answer resolves it to (``reference_date`` seen)."""
+
+    prompt: str = Field(min_length=1, max_length=2000)
+    reference_date: date
+    contacto: str | None = None
+    fecha: date | None = None                                           # the resolved day
+    hora: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")   # HH:MM
+
+
+class GoldProbeSettings(_Strict):
+    """The gold probe (issue 13): ``cases`` go down the users' path, cache included, one every
+    ``interval``; ``parsing_gold_probe_correct_ratio`` is the share answered correctly over ``window``.
+    No cases, no probe.  The gateway has no corpus of its own: the harness passes gold cases in."""
+
+    interval: Duration = Field(default=30.0, gt=0.0)
+    window: Duration = Field(default=300.0, gt=0.0)
+    cases: list[GoldCaseSettings] = Field(default_factory=list, max_length=10_000)
+
+
+class LimitsSettings(_Strict):
+    """What one client, or too many, may take of the gateway process.
+
+    Not multiplied by ``time_scale``: these bound sockets and memory, not the incident's timeline.
+    """
+
+    # Requests (parse and chat) being answered at once; past it, 429 + Retry-After at once. Little's law
+    # sizes it: 1000 holds 100 req/s of 10 s answers, the runbook's call timeout.
+    max_in_flight: int = Field(default=1000, ge=1, le=1_000_000)
+    shed_retry_after: Duration = Field(default=1.0, gt=0.0, le=3600.0)
+    # Open connections; past it a new one gets a 503 and is closed (its descriptor freed at once).
+    # The CLI lowers it below the process's descriptor limit.
+    max_connections: int = Field(default=4096, ge=1, le=1_000_000)
+    # Request line plus headers; past it, 431 (uvicorn's httptools parser buffers headers without bound).
+    max_header_bytes: int = Field(default=65536, ge=1024, le=16 << 20)
+    # From a connection's first byte (or its previous answer) to the end of the headers: slowloris.
+    header_timeout: Duration = Field(default=10.0, gt=0.0, le=3600.0)
+    # From the end of the headers to the end of the body: a trickled body.
+    body_timeout: Duration = Field(default=30.0, gt=0.0, le=3600.0)
+    # A kept-alive connection with no request in progress is closed after this.
+    idle_timeout: Duration = Field(default=5.0, gt=0.0, le=3600.0)
+    # Names the Host header may carry (DNS rebinding guard); "*" allows any. "localhost" admits every
+    # loopback literal too.
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 
 
 class GatewayConfig(_Strict):
@@ -136,6 +196,8 @@ class GatewayConfig(_Strict):
     degraded: ModeSettings = ModeSettings()
     auto_modes: AutoModeSettings = AutoModeSettings()
     fallback: FallbackSettings = FallbackSettings()
+    gold_probe: GoldProbeSettings = GoldProbeSettings()
+    limits: LimitsSettings = LimitsSettings()
     time_scale: float = Field(default=1.0, gt=0.0, le=100.0)
     seed: int = 0
     admin_token: str | None = Field(default=None, repr=False)

@@ -1,6 +1,9 @@
 """Two reports side by side (e.g. before/after a change, or live vs. its SimPy twin).
 
-Reads the ``report.json`` dictionaries, so stored reports of old runs compare too.  Pure.
+Reads the ``report.json`` dictionaries, so stored reports of old runs compare too.  Beside counts
+and latency it sets correctness against gold (overall, gold probe, wrong answers), both severity
+readings, and every rate either run's expectations name (``report.json``'s ``rates``; a rate only
+one run computed shows "—" for the other).  Pure.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ __all__ = ["Comparison", "compare_reports", "render_comparison_markdown"]
 
 _ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("passed", ("passed",)),
+    ("correct against gold", ("correctness", "overall", "rate")),
+    ("wrong answers", ("correctness", "overall", "wrong")),
+    ("gold probe correct", ("correctness", "gold_probe", "rate")),
     ("severity max", ("severity", "max")),
+    ("severity reading", ("severity", "reading")),
+    ("severity max, other reading", ("severity", "other_reading", "max")),
     ("sent", ("requests", "sent")),
     ("succeeded", ("requests", "succeeded")),
     ("failed", ("requests", "failed")),
@@ -67,15 +75,24 @@ def compare_reports(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
     if not isinstance(a, Mapping) or not isinstance(b, Mapping):
         raise ValueError("compare_reports takes two report.json objects")
     rows = tuple((label, _get(a, p), _get(b, p), _delta(_get(a, p), _get(b, p))) for label, p in _ROWS)
+    rates_a, rates_b = (r if isinstance(r := report.get("rates"), Mapping) else {} for report in (a, b))
+    rows += tuple(
+        (str(k), rates_a.get(k), rates_b.get(k), _delta(rates_a.get(k), rates_b.get(k)))
+        for k in dict.fromkeys([*rates_a, *rates_b])
+    )
 
     def by(report: Mapping[str, Any], key: str, name: str) -> dict[str, Any]:
         items = report.get(key) or []
         return {str(i.get(name)): i for i in items if isinstance(i, Mapping)}
 
     alerts_a, alerts_b = by(a, "alerts", "rule"), by(b, "alerts", "rule")
+    def fired(alerts_of: dict[str, Any], rule: str) -> Any:
+        # a rule that could not be judged says so: "no data" is not "did not fire"
+        alert = alerts_of.get(rule, {})
+        return "no data" if alert.get("status") == "no data" else alert.get("first_fired_s")
+
     alerts = tuple(
-        (rule, alerts_a.get(rule, {}).get("first_fired_s"), alerts_b.get(rule, {}).get("first_fired_s"))
-        for rule in sorted(set(alerts_a) | set(alerts_b), key=str)
+        (rule, fired(alerts_a, rule), fired(alerts_b, rule)) for rule in sorted(set(alerts_a) | set(alerts_b), key=str)
     )
     exp_a, exp_b = by(a, "expectations", "name"), by(b, "expectations", "name")
     names = list(dict.fromkeys([*exp_a, *exp_b]))

@@ -6,17 +6,23 @@ end if open), ``after t`` is ``[t, end]``, ``before t`` is ``[0, t)``.
 
 Metrics (denominators of rates):
 
-- ``p50/p90/p95/p99/max/avg(latency)`` user latency from the intended send time (answered requests,
-  failures included: a user waited for them); ``llm_latency`` provider calls; ``agent`` ``agent_s``.
+- ``p50/p90/p95/p99/max/avg(latency)`` user latency from the intended send time over the requests the
+  gateway answered, failures included (a user waited for them), and client timeouts (a user waited
+  the whole timeout); sheds (429) and connection errors are not latency samples
+  (``RequestRecord.timed``).  ``llm_latency`` provider calls; ``agent`` ``agent_s``.
   Percentiles are exact (``reports.evaluate.percentile``).
-- ``rate(failed|ok|lost)`` over sent requests; ``rate(fallback|degraded|cache_hit|conservation)`` over
-  ok requests; ``rate(json_error)`` over sent requests that asked an LLM; ``rate(correct|validation_fp)``
-  over requests where it is known.
+- ``rate(failed|ok|lost|shed)`` over sent requests (a shed is also failed);
+  ``rate(fallback|degraded|cache_hit|conservation)`` over ok requests; ``rate(json_error)`` over sent
+  requests that asked an LLM; ``rate(correct|validation_fp)`` over requests where it is known.
 - ``count(...)`` requests; ``calls(p)`` provider attempts; ``upstream_amplification(p)`` calls / sent.
 - ``ratio(a, b)``: count metrics (``count``, ``calls``) are divided by their window's length first, so
   ``ratio(calls after 6m, calls before 6m) <= 0.5`` compares call *rates* (LLM calls down >= 50 %).
-- ``alert(r) fires within D of fault i``: the first firing evaluation point at or after the fault's start
-  is at most D later; without ``of fault i``, fault 0 (or the run's start if there is none).
+- ``alert(r) fires within D of fault i``: the rule's detection of the fault (``reports.evaluate``: a
+  firing at or after its start on evidence from after its start; an alert still firing from an earlier
+  fault does not count) is at most D later; without ``of fault i``, the first fault (or, with no fault,
+  the first firing after the run's start).
+- ``alert(r) fires/never fires [window]``: a rule with no evaluable point in the window has "no data"
+  (observed says so): ``fires`` fails, ``never fires`` passes but shows it was never judged.
 - ``breaker(p) ...`` reads ``EventRecord(kind="breaker", detail={provider, to_state})``; a breaker
   without events is closed.
 - ``recovery passes`` is the runbook's ``test_llm_recovery`` on the last severity window: LLM call
@@ -52,11 +58,12 @@ from scenarios.expectations import (
     RecoveryPasses,
     Window,
     format_expectation,
+    format_window,
     metric_kind,
     parse_expectation,
 )
 
-from .evaluate import Evaluation, percentile
+from .evaluate import FIRED, Evaluation, RuleEvaluation, percentile
 from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
 from .runinfo import RunInfo
 from .severity import SeverityTimeline, severity_rank
@@ -68,7 +75,11 @@ __all__ = [
     "asserted_rule",
     "check_expectation",
     "check_expectations",
+    "expectation_rates",
 ]
+
+#: Rates every report carries over the whole run, whether or not an expectation names them.
+HEADLINE_RATES = ("failed", "correct", "cache_hit", "fallback")
 
 #: The runbook's test_llm_recovery thresholds.
 RECOVERY = {"latency_p95_s": 5.0, "confidence_avg": 0.8, "requests_remaining": 50}
@@ -161,7 +172,7 @@ def _values(arg: str, run: RunData, span: tuple[float, float]) -> list[float]:
         return [c.latency_s for c in _calls_in(run, span)]
     reqs = _requests_in(run, span)
     if arg == "latency":
-        return [r.latency_s for r in reqs if r.latency_s is not None]
+        return [r.latency_s for r in reqs if r.timed and r.latency_s is not None]
     if arg == "agent":
         return [r.agent_s for r in reqs if r.agent_s is not None]
     return [r.confidence for r in reqs if r.confidence is not None]
@@ -171,6 +182,8 @@ def _rate(arg: str, reqs: list[RequestRecord]) -> float:
     sent = [r for r in reqs if r.sent_s is not None]
     if arg in ("failed", "ok", "lost"):
         pop, hits = sent, [r for r in sent if r.outcome == arg]
+    elif arg == "shed":
+        pop, hits = sent, [r for r in sent if r.shed]
     elif arg in ("fallback", "degraded", "cache_hit", "conservation"):
         pop = [r for r in sent if r.outcome == OK]
         hits = [r for r in pop if getattr(r, arg)]
@@ -193,6 +206,8 @@ def _count(arg: str, reqs: list[RequestRecord]) -> int:
     outcome = {"ok": OK, "succeeded": OK, "failed": FAILED, "lost": LOST}.get(arg)
     if outcome is not None:
         return sum(r.outcome == outcome for r in reqs)
+    if arg == "shed":
+        return sum(r.shed for r in reqs)
     return sum(bool(getattr(r, arg)) for r in reqs if r.outcome == OK or arg == "json_error")
 
 
@@ -287,29 +302,39 @@ def _alert(exp: AlertFires | AlertNeverFires, run: RunData) -> tuple[bool, str, 
         hint = f"; did you mean {near[0]!r}?" if near else f"; known rules: {', '.join(known)}"
         raise _Undefined(f"unknown rule {exp.rule!r}{hint}")
     first = rule.first_fired_s
-    fired_text = "never fired" if first is None else f"first fired at {first:g}s"
+    fired_text = f"first fired at {first:g}s" if first is not None else (
+        "never fired" if rule.evaluable else "no data (never enough samples to judge)"
+    )
     if isinstance(exp, AlertFires) and exp.within_s is not None:
-        at, what = _anchor(exp.fault, run)
-        t = rule.first_firing_at_or_after(at)
+        at, what, t = _detected(exp.fault, rule, run)
+        expected = f"fires within {exp.within_s:g}s of {what}"
         if t is None:
-            return False, f"did not fire after {what} ({at:g}s)", f"fires within {exp.within_s:g}s of {what}"
-        return (
-            t - at <= exp.within_s,
-            f"fired {t - at:g}s after {what} (at {t:g}s)",
-            f"fires within {exp.within_s:g}s of {what}",
-        )
+            if not rule.evaluable_during(at, run.end_s):
+                return False, f"no data after {what} ({at:g}s)", expected
+            return False, f"not detected after {what} ({at:g}s) on evidence from after it", expected
+        return t - at <= exp.within_s, f"fired {t - at:g}s after {what} (at {t:g}s)", expected
     if exp.window is not None:
         a, b = _span(exp.window, run)
-        during = rule.firing_during(a, min(b, run.end_s))
-        observed = ("fired" if during else "did not fire") + f" in [{a:g}s, {min(b, run.end_s):g}s]"
+        status = rule.status_during(a, min(b, run.end_s))
+        observed = f"{status} in [{a:g}s, {min(b, run.end_s):g}s]"
         return (
-            during == isinstance(exp, AlertFires),
+            (status == FIRED) == isinstance(exp, AlertFires),
             observed,
             ("fires" if isinstance(exp, AlertFires) else "never fires"),
         )
     if isinstance(exp, AlertFires):
         return rule.fired, fired_text, "fires"
     return not rule.fired, fired_text, "never fires"
+
+
+def _detected(fault: int | None, rule: RuleEvaluation, run: RunData) -> tuple[float, str, float | None]:
+    """(anchor, its name, when the rule detected it): a fault's own detection, else the first firing."""
+    at, what = _anchor(fault, run)
+    if fault is None and not run.info.faults:
+        return at, what, rule.first_firing_at_or_after(at)
+    index = fault if fault is not None else min(f.index for f in run.info.faults)
+    detection = rule.detection(index)
+    return at, what, None if detection is None else detection.detected_s
 
 
 def _breaker_events(provider: str, run: RunData) -> list[tuple[float, str]]:
@@ -402,3 +427,37 @@ def check_expectation(exp: Expectation | str, run: RunData) -> ExpectationResult
 
 def check_expectations(texts: Sequence[str], run: RunData) -> tuple[ExpectationResult, ...]:
     return tuple(check_expectation(t, run) for t in texts)
+
+
+def _metric_text(metric: Metric) -> str:
+    text = metric.name if metric.arg is None else f"{metric.name}({metric.arg})"
+    return text if metric.window is None else f"{text} {format_window(metric.window)}"
+
+
+def _rate_metrics(texts: Sequence[str]) -> list[Metric]:
+    out = [Metric("rate", arg) for arg in HEADLINE_RATES]
+    for text in texts:
+        try:
+            exp = parse_expectation(text)
+        except ExpectationSyntaxError:
+            continue
+        if isinstance(exp, Comparison):
+            sides = (exp.left.numerator, exp.left.denominator) if isinstance(exp.left, Ratio) else (exp.left,)
+            out += [m for m in sides if m.name == "rate"]
+    return out
+
+
+def expectation_rates(texts: Sequence[str], run: RunData) -> tuple[tuple[str, float | None], ...]:
+    """The headline rates and every rate the expectations name, as ``(text, value)``: what ``compare``
+    sets side by side.  A rate with nothing to count in its window is None."""
+    seen: dict[str, float | None] = {}
+    for metric in _rate_metrics(texts):
+        key = _metric_text(metric)
+        if key in seen:
+            continue
+        try:
+            value = _metric(metric, run)
+        except _Undefined:
+            value = None
+        seen[key] = value if isinstance(value, float) else None
+    return tuple(seen.items())

@@ -31,6 +31,7 @@ overflow:hidden;text-overflow:ellipsis;padding-left:.25rem;border-radius:3px}
 .tl.axis span.first{transform:none}.tl.axis span.last{transform:translateX(-100%)}
 .none{background:#d9f2d9}.P4{background:#fff3b0}.P3{background:#ffc870}.P2{background:#ff8a5c}
 .P1{background:#d62728;color:#fff}
+.insufficient{background:repeating-linear-gradient(45deg,#eee,#eee 4px,#fff 4px,#fff 8px)}
 """
 
 
@@ -75,9 +76,11 @@ def severity_band(windows: Sequence[SeverityWindow], end_s: float) -> str:
         left = pct(w.start_s, end_s)
         width = pct(min(w.end_s, end_s), end_s) - left
         title = f"{clock(w.start_s)}–{clock(w.end_s)}: {w.level}, {w.failed}/{w.requests} failed"
+        if w.wrong:
+            title += f" ({w.wrong} wrong answer{'s' if w.wrong != 1 else ''} against gold)"
         if w.alerts:
             title += f"; firing: {', '.join(w.alerts)}"
-        label = "" if w.level == "none" else escape(w.level)
+        label = "" if w.level in ("none", "insufficient data") else escape(w.level)
         parts.append(
             f"<span class='{escape(w.level)}' style='left:{left:.2f}%;width:{width:.2f}%' "
             f"title='{escape(title)}'>{label}</span>"

@@ -4,15 +4,16 @@ A run directory holds ``requests.jsonl``, ``calls.jsonl``, ``events.jsonl`` (str
 happen) and ``run.json`` (a ``RunInfo``).  A killed run leaves a truncated last line: it is skipped
 and counted, never a crash.  Any other unreadable line is skipped too and named (file:line) in
 ``problems``, which the report shows.  A missing ``calls.jsonl``/``events.jsonl`` reads as empty;
-a missing directory or ``requests.jsonl`` is a ``RunDataError``.
+a missing directory or ``requests.jsonl`` is a ``RunDataError``.  ``prompts.json`` (the live run's
+prompts, ``workload.prompts``), when there, gives the wrong-answer examples their prompt text.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from .write_json import render_json
 from .write_junit import render_junit
 from .write_markdown import render_markdown
 
-__all__ = ["REPORT_FILES", "LoadedRun", "RunDataError", "load_run", "read_jsonl", "write_all"]
+__all__ = ["REPORT_FILES", "LoadedRun", "RunDataError", "load_run", "read_jsonl", "read_prompt_texts", "write_all"]
 
 REPORT_FILES = ("report.json", "report.md", "junit.xml", "report.html")
 
@@ -51,6 +52,7 @@ class LoadedRun:
     events: tuple[EventRecord, ...]
     truncated_lines: int
     problems: tuple[str, ...]
+    prompts: Mapping[str, str] = field(default_factory=dict)  # prompt id -> text (prompts.json)
 
 
 def _need_numbers(data: dict[str, Any], *keys: str) -> None:
@@ -67,6 +69,13 @@ def _request(data: dict[str, Any]) -> RequestRecord:
     for key in ("sent_s", "latency_s", "agent_s", "confidence"):
         if data.get(key) is not None:
             _need_numbers(data, key)
+    for key in ("served", "gold"):
+        # a wrong answer's evidence only illustrates: a malformed one is dropped, the record kept
+        value = data.get(key)
+        if value is not None and not (
+            isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
+        ):
+            data = {**data, key: None}
     return request_from_dict(data)
 
 
@@ -111,6 +120,22 @@ def read_jsonl(path: Path, convert: Callable[[dict[str, Any]], T]) -> tuple[list
     return out, truncated, problems
 
 
+def read_prompt_texts(path: Path) -> tuple[dict[str, str], list[str]]:
+    """Prompt id -> text of a prompts file; what cannot be read is a problem, never a crash."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return {}, [f"{path.name}: unreadable, the wrong-answer examples show prompt ids only: {str(exc)[:120]}"]
+    if not isinstance(data, list):
+        return {}, [f"{path.name}: expected a list of prompts, got {type(data).__name__}"]
+    out = {
+        str(e["id"]): e["prompt"]
+        for e in data
+        if isinstance(e, dict) and isinstance(e.get("id"), str | int) and isinstance(e.get("prompt"), str)
+    }
+    return out, []
+
+
 def load_run(run_dir: str | os.PathLike[str]) -> LoadedRun:
     root = Path(run_dir)
     if not root.is_dir():
@@ -141,8 +166,12 @@ def load_run(run_dir: str | os.PathLike[str]) -> LoadedRun:
         calls, t2, p2 = read_jsonl(root / "calls.jsonl", _call)
     if (root / "events.jsonl").is_file():
         events, t3, p3 = read_jsonl(root / "events.jsonl", _event)
+    prompts: dict[str, str] = {}
+    if (root / "prompts.json").is_file():
+        prompts, p4 = read_prompt_texts(root / "prompts.json")
+        p3 = p3 + p4
     return LoadedRun(
-        info, tuple(requests), tuple(calls), tuple(events), t1 + t2 + t3, tuple(problems + p1 + p2 + p3)
+        info, tuple(requests), tuple(calls), tuple(events), t1 + t2 + t3, tuple(problems + p1 + p2 + p3), prompts
     )
 
 

@@ -21,7 +21,14 @@ from .series import MIN_PERCENTILE_SAMPLES
 
 __all__ = ["PLOTS", "render_plots"]
 
-_LEVEL_COLOURS = {"none": "#d9f2d9", "P4": "#fff3b0", "P3": "#ffc870", "P2": "#ff8a5c", "P1": "#d62728"}
+_LEVEL_COLOURS = {
+    "insufficient data": "#eeeeee",
+    "none": "#d9f2d9",
+    "P4": "#fff3b0",
+    "P3": "#ffc870",
+    "P2": "#ff8a5c",
+    "P1": "#d62728",
+}
 
 
 def _centres(report: Report) -> list[float]:
@@ -125,6 +132,9 @@ def _quality(report: Report, ax: Axes) -> None:
     s = report.series
     _line(ax, report, s.confidence_avg, label="confidence avg")
     _line(ax, report, s.json_error_rate, label="JSON error rate")
+    if any(v is not None for v in s.correct_rate):
+        # the figure no runbook alert reads: answers right against gold
+        _line(ax, report, s.correct_rate, label="correct vs gold", color="#2ca02c")
     ax.axhline(0.7, ls="--", lw=1, color="grey", label="confidence floor 0.7")
     ax.axhline(0.1, ls=":", lw=1, color="grey", label="JSON error ceiling 10%")
     ax.set_ylim(0, 1.05)
@@ -134,7 +144,7 @@ def _severity(report: Report, ax: Axes) -> None:
     # levels in the lower band, fault windows as labelled bars above: the incident at a glance
     for w in report.severity.windows:
         ax.axvspan(w.start_s / 60, w.end_s / 60, ymin=0, ymax=0.6, color=_LEVEL_COLOURS[w.level], lw=0)
-        if w.level != "none":
+        if w.level not in ("none", "insufficient data"):
             ax.text((w.start_s + w.end_s) / 120, 0.3, w.level, ha="center", va="center", fontsize=7)
     for f in report.info.faults:
         end = f.end(report.end_s)
@@ -167,7 +177,7 @@ PLOTS: dict[str, tuple[str, Callable[[Report, Axes], None], bool]] = {
     "quota.png": ("Calls per minute against the gateway's quota", _quota, True),
     "breakers.png": ("Circuit breaker state", _breakers, False),
     "cache.png": ("Cache hit rate", _cache, True),
-    "quality.png": ("Confidence and JSON error rate", _quality, True),
+    "quality.png": ("Confidence, JSON error rate and correctness against gold", _quality, True),
 }
 
 

@@ -22,6 +22,11 @@ OK = "ok"            # 2xx from the gateway (a fallback or degraded answer is st
 FAILED = "failed"    # non-2xx, client timeout, refused/reset connection
 LOST = "lost"        # never resolved (the run was cut short before it finished)
 
+#: the status of a request the gateway shed (its queues were full): a refusal, not an answer
+SHED_STATUS = 429
+#: RequestRecord.error of a request the user gave up on
+CLIENT_TIMEOUT = "client_timeout"
+
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
@@ -41,13 +46,47 @@ class RequestRecord:
     confidence: float | None = None
     json_error: bool = False          # the LLM's answer was not the JSON asked for
     correct: bool | None = None       # entities matched the gold ones (None: no gold)
-    validation_fp: bool | None = None # validation rejected a request whose gold is valid
+    validation_invalid: bool | None = None  # the gateway's validation agent said invalid (None: no say)
+    validation_fp: bool | None = None # validation rejected a request whose gold is valid (None: no gold
+    #                                   or no validation verdict, or the gold itself is not valid)
+    harness_error: bool = False       # the load generator itself failed (a client exception), not the stack
+    # a wrong answer's evidence, for the report's examples (None unless ``correct`` is False):
+    # {"contacto", "fecha", "hora"} as served and as gold says (resolved date ISO, time HH:MM)
+    served: dict[str, str | None] | None = None
+    gold: dict[str, str | None] | None = None
     agent_s: float | None = None      # the gateway's own pipeline time for it
     prompt_id: str | None = None
     phase: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def shed(self) -> bool:
+        """The gateway refused it outright (429): counted apart, not a latency sample."""
+        return self.status == SHED_STATUS
+
+    @property
+    def wrong(self) -> bool:
+        """An answer the user got that gold says is wrong: a 2xx with the wrong appointment."""
+        return self.outcome == OK and self.correct is False
+
+    @property
+    def timed(self) -> bool:
+        """A latency sample: the gateway answered (a shed excepted), or the user gave up at the timeout.
+
+        Sheds are instant refusals and connection errors instant failures: as latency samples they would
+        make a collapsing stack look fast.  A client timeout is a wait the user sat through.
+        """
+        if self.latency_s is None or self.shed:
+            return False
+        # an ok answer always counts; a failure without an HTTP answer only if the user waited it out
+        return self.outcome == OK or self.status is not None or self.error == CLIENT_TIMEOUT
+
+    @property
+    def send_lag_s(self) -> float | None:
+        """How late the harness sent it after its intended time (None: never sent)."""
+        return None if self.sent_s is None else self.sent_s - self.intended_s
 
 
 @dataclass(frozen=True, slots=True)

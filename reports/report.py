@@ -4,6 +4,16 @@
 divided by ``time_scale``; every duration scales together, latencies included), so that rule
 windows, thresholds and expectation times mean what the scenario file says.
 
+Latency percentiles are over ``RequestRecord.timed`` requests: answered by the gateway, or given up
+on at the client timeout.  Sheds (the gateway's 429) are counted apart (``shed``) and are no latency
+sample; harness errors (the client failed, not the stack) are counted apart too (``harness_errors``,
+also inside ``failed``) and left out of severity.  The harness's own figures (send lag, overload
+banner, merge counters, overhead) are in ``Report.harness`` (``reports.harness``).
+
+Correctness against gold (``reports.correctness``) is a headline figure.  Severity reads
+``severity_reading`` (the run's, unless the caller names one): by default a wrong answer counts as a
+failed request; ``Report.severity_other`` is the other reading, shown beside it.
+
 Request accounting: ``sent`` counts records with ``sent_s``; ``succeeded``/``failed``/``lost`` count
 *sent* records by outcome, so conservation ``sent == succeeded + failed + lost`` holds exactly when
 every sent request has one known outcome.  A record never sent is ``unsent`` (the schedule meant it,
@@ -14,18 +24,29 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from scenarios.expectations import ExpectationSyntaxError, parse_expectation
 
+from .correctness import Correctness, correctness
 from .evaluate import Evaluation, evaluate, percentile
-from .expect import ExpectationResult, RunData, asserted_rule, check_expectation
+from .expect import ExpectationResult, RunData, asserted_rule, check_expectation, expectation_rates
+from .harness import HarnessSummary, harness_summary
+from .modes import mode_event_problems
+from .notes import rule_note
 from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
 from .rules import apply_overrides
 from .runinfo import RunInfo
 from .series import Series, build_series
-from .severity import SeverityTimeline, severity_timeline
+from .severity import (
+    DEFAULT_MIN_REQUESTS,
+    WRONG_ANSWERS,
+    SeverityTimeline,
+    check_reading,
+    other_reading,
+    severity_timeline,
+)
 
 __all__ = [
     "AlertSummary",
@@ -51,6 +72,8 @@ class RequestCounts:
     fallback: int
     degraded: int
     cache_hits: int
+    shed: int = 0  # the gateway refused them (429); also in failed
+    harness_errors: int = 0  # the client failed, not the stack; also in failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +82,7 @@ class LatencySummary:
     p95: float | None
     p99: float | None
     max: float | None
+    samples: int = 0  # timed requests (answered, or given up on at the client timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +93,13 @@ class AlertSummary:
     condition: str
     window_s: float
     fired: bool
+    status: str  # "fired" | "did not fire" | "no data"
+    note: str  # why, where the bare verdict would mislead ("" otherwise)
     first_fired_s: float | None
     intervals: tuple[tuple[float, float], ...]
     time_to_detect_s: tuple[tuple[int, float | None], ...]  # (fault index, seconds or None)
     asserted: bool  # some expectation names this rule
+    origin: str = "runbook"  # "runbook": one of its ten; "addition": the harness's proposal (issue 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +131,12 @@ class Report:
     conservation: Conservation
     evaluation: Evaluation
     series: Series
+    harness: HarnessSummary
     data_problems: tuple[str, ...] = ()
+    correctness: Correctness | None = None
+    severity_other: SeverityTimeline | None = None  # the other reading of "failed" (``severity.reading``)
+    # every rate the expectations name, as written ("rate(correct) after 2m") -> value (None: undefined)
+    rates: tuple[tuple[str, float | None], ...] = ()
 
     @property
     def failed_expectations(self) -> tuple[ExpectationResult, ...]:
@@ -152,6 +184,8 @@ def _counts(requests: Sequence[RequestRecord]) -> tuple[RequestCounts, Conservat
         fallback=sum(r.fallback for r in ok),
         degraded=sum(r.degraded for r in ok),
         cache_hits=sum(r.cache_hit for r in ok),
+        shed=sum(r.shed for r in sent),
+        harness_errors=sum(r.harness_error for r in sent),
     )
     problems = []
     accounted = by[OK] + by[FAILED] + by[LOST]
@@ -173,10 +207,12 @@ def _counts(requests: Sequence[RequestRecord]) -> tuple[RequestCounts, Conservat
 
 
 def _latency(requests: Sequence[RequestRecord]) -> LatencySummary:
-    values = [r.latency_s for r in requests if r.latency_s is not None]
+    values = [r.latency_s for r in requests if r.timed and r.latency_s is not None]
     if not values:
         return LatencySummary(None, None, None, None)
-    return LatencySummary(percentile(values, 50), percentile(values, 95), percentile(values, 99), max(values))
+    return LatencySummary(
+        percentile(values, 50), percentile(values, 95), percentile(values, 99), max(values), len(values)
+    )
 
 
 def _amplification(
@@ -208,8 +244,18 @@ def build_report(
     events: Sequence[EventRecord],
     data_problems: Sequence[str] = (),
     severity_window_s: float = 60.0,
+    severity_min_requests: int = DEFAULT_MIN_REQUESTS,
+    severity_reading: str | None = None,
+    prompts: Mapping[str, str] | None = None,
 ) -> Report:
-    """Evaluate the runbook's rules, severity and the scenario's expectations over one run."""
+    """Evaluate the runbook's rules, severity and the scenario's expectations over one run.
+
+    ``severity_reading`` overrides the run's (``RunInfo.severity_reading``); ``prompts`` (prompt id ->
+    text) lets the wrong-answer examples show what the user asked.
+    """
+    reading = check_reading(severity_reading or run_info.severity_reading or WRONG_ANSWERS)
+    # the harness's lag is this machine's delay: measured on the wall clock, before any rescaling
+    harness = harness_summary(requests, run_info.merge, run_info.overhead)
     if run_info.mode == "live" and run_info.time_scale != 1.0:
         requests, calls, events = rescale(run_info.time_scale, requests, calls, events)
     rules = apply_overrides(run_info.rules)
@@ -223,7 +269,10 @@ def build_report(
     evaluation = evaluate(
         requests, calls, events, run_info.faults, end_s, rules, degradation_mode=run_info.degradation_mode
     )
-    severity = severity_timeline(requests, end_s, evaluation.firing_during, severity_window_s)
+    severity, other = (
+        _severity(requests, end_s, evaluation, severity_window_s, severity_min_requests, r)
+        for r in (reading, other_reading(reading))
+    )
     run = RunData(run_info, requests, calls, events, evaluation, severity, end_s)
     results = tuple(check_expectation(text, run) for text in run_info.expectations)
     counts, conservation = _counts(requests)
@@ -237,10 +286,13 @@ def build_report(
             condition=r.rule.condition,
             window_s=r.rule.window_s,
             fired=r.fired,
+            status=r.status,
+            note=rule_note(r, events),
             first_fired_s=r.first_fired_s,
             intervals=r.intervals,
             time_to_detect_s=tuple((d.fault, d.time_to_detect_s) for d in r.detections),
             asserted=r.rule.id in asserted,
+            origin=r.rule.origin,
         )
         for r in evaluation.rules
     )
@@ -257,5 +309,23 @@ def build_report(
         conservation=conservation,
         evaluation=evaluation,
         series=series,
-        data_problems=tuple(data_problems),
+        harness=harness,
+        data_problems=tuple(data_problems) + mode_event_problems(events),
+        correctness=correctness(run_info, requests, events, end_s, prompts),
+        severity_other=other,
+        rates=expectation_rates(run_info.expectations, run),
     )
+
+
+def _severity(
+    requests: Sequence[RequestRecord],
+    end_s: float,
+    evaluation: Evaluation,
+    window_s: float,
+    min_requests: int,
+    reading: str,
+) -> SeverityTimeline:
+    # P4 by the runbook's letter is "some runbook alert": the added gold-probe rule counts only when
+    # wrong answers do
+    firing = evaluation.firing_during if reading == WRONG_ANSWERS else evaluation.runbook_firing_during
+    return severity_timeline(requests, end_s, firing, window_s, min_requests, reading)

@@ -8,16 +8,38 @@ How the runbook's metrics map onto the records:
 ==============================  ===========================================================
 ``llm_request_duration``        ``CallRecord.latency_s`` of every provider attempt
 ``llm_timeout_rate``            share of calls whose result is ``timeout``
-``agent_execution_duration``    ``RequestRecord.agent_s`` (the gateway's pipeline time)
+``agent_execution_duration``    ``RequestRecord.agent_s`` (the gateway's pipeline time) of every request the
+                                gateway answered: errors, fallbacks and degraded answers included, sheds
+                                (429, the pipeline never ran) left out
 ``parsing_confidence_avg``      mean ``RequestRecord.confidence`` where it is known
 ``parsing_json_error_rate``     share of requests with ``json_error`` among those that asked an
                                 LLM (``attempts > 0``)
-``validation_false_positive``   share of ``validation_fp`` among requests where it is known
+``validation_false_positive``   share of ``validation_fp`` among requests where it is known: the gateway's
+                                validation agent said invalid (``validation_invalid``) where the gold is
+                                a valid request (``workload.outcome``)
 ``llm_rate_limit_errors_total`` calls with status 429 or result rate_limited / quota_exhausted
 ``llm_429_errors_rate``         the same calls, as a share of all calls
 ``llm_connection_errors_total`` calls with result connection_refused / connection_reset
 ``llm_500_errors_rate``         share of calls with result server_error / overloaded
 ==============================  ===========================================================
+
+``down.connection_errors_1m`` counts what the runbook's metric counts: provider *attempts* that could
+not connect.  It is not widened to calls an open breaker short-circuited: the gateway makes no attempt
+then and records nothing, and a count of attempts never made would be invented.  So the rule stays
+silent once a dead provider's breaker opens, unless traffic is high enough for more than 50 attempts in
+a minute before it does.  The runbook's intent — the user-facing symptom of a dead provider — shows in
+severity and in the breaker's events, and the report says so plainly beside the rule
+(``reports.notes``) whenever a breaker was open while it stayed silent.
+
+A rule with no evaluable window (too few samples, or no records at all) has "no data", which the
+report shows as such, never as "did not fire".
+
+Beyond the runbook's ten (``DEFAULT_RULES``), ``ADDED_RULES`` holds the alert it lacks (issue 13):
+``quality.gold_probe_correctness``, the gateway's ``parsing_gold_probe_correct_ratio`` < 0.9 over
+5 min, read from its gold-probe events (``EventRecord(kind="gold_probe", detail={"correct": bool |
+None, ...})``; a probe that got no answer is not judged).  A fast 200 with high confidence and the
+wrong appointment trips none of the ten.  Its ``origin`` is ``"addition"``: the report marks it as
+the harness's proposal, not the runbook's.  ``ALL_RULES`` is what a report evaluates.
 
 Pure data and validation; no I/O.
 """
@@ -32,8 +54,12 @@ from typing import Any, Literal
 from scenarios.expectations import parse_quantity
 
 __all__ = [
+    "ADDED_RULES",
+    "ALL_RULES",
     "DEFAULT_RULES",
     "DEGRADED_THRESHOLDS",
+    "GOLD_PROBE_EVENT",
+    "GOLD_PROBE_RULE",
     "RULE_IDS",
     "Match",
     "Rule",
@@ -41,9 +67,9 @@ __all__ = [
     "apply_overrides",
 ]
 
-Source = Literal["calls", "requests"]
+Source = Literal["calls", "requests", "events"]
 Aggregation = Literal["p95", "avg", "rate", "count"]
-Population = Literal["all", "with_value", "llm_attempted"]
+Population = Literal["all", "with_value", "llm_attempted", "answered"]
 
 
 class RuleConfigError(ValueError):
@@ -76,6 +102,8 @@ class Rule:
     min_samples: int = 0  # below this many records in a window the rule does not fire
     degraded_threshold: float | None = None  # the runbook's relaxed threshold in degradation mode
     description: str = ""
+    event_kind: str | None = None  # source "events": the EventRecord kind read (``value`` its detail key)
+    origin: Literal["runbook", "addition"] = "runbook"  # one of the runbook's ten, or the harness's proposal
 
     def __post_init__(self) -> None:
         if self.window_s <= 0:
@@ -86,6 +114,8 @@ class Rule:
             raise RuleConfigError(f"rule {self.id}: {self.aggregation} needs a match")
         if self.min_samples < 0:
             raise RuleConfigError(f"rule {self.id}: min_samples must be >= 0")
+        if (self.source == "events") != (self.event_kind is not None):
+            raise RuleConfigError(f"rule {self.id}: an events rule, and only one, names its event_kind")
 
     def breached(self, value: float, degraded: bool = False) -> bool:
         threshold = self.threshold_for(degraded)
@@ -147,7 +177,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         5 * _MIN,
         "warning",
         value="agent_s",
-        population="with_value",
+        population="answered",
         min_samples=10,
         description="agent pipeline p95 above 15 s",
     ),
@@ -248,11 +278,34 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in DEFAULT_RULES)
 
+#: What the gateway's gold probe writes to its event log, one per probe (``gateway.core.gold_flow``).
+GOLD_PROBE_EVENT = "gold_probe"
+
+GOLD_PROBE_RULE = Rule(
+    "quality.gold_probe_correctness",
+    "parsing_gold_probe_correct_ratio",
+    "events",
+    "avg",
+    "<",
+    0.9,
+    5 * _MIN,
+    "warning",
+    value="correct",
+    # one probe every 15-30 s: a 5 min window holds 10-20; one wrong out of two is not a 50 % drop
+    min_samples=5,
+    description="fewer than 90 % of the gold probes (known prompts, sent down the users' path) answered right",
+    event_kind=GOLD_PROBE_EVENT,
+    origin="addition",
+)
+
+ADDED_RULES: tuple[Rule, ...] = (GOLD_PROBE_RULE,)
+ALL_RULES: tuple[Rule, ...] = DEFAULT_RULES + ADDED_RULES
+
 _OVERRIDABLE = {"threshold", "window", "window_s", "min_samples", "degraded_threshold", "severity"}
 
 
 def apply_overrides(
-    overrides: Mapping[str, Mapping[str, Any]] | None, rules: tuple[Rule, ...] = DEFAULT_RULES
+    overrides: Mapping[str, Mapping[str, Any]] | None, rules: tuple[Rule, ...] = ALL_RULES
 ) -> tuple[Rule, ...]:
     """Rules with a scenario's overrides.
 

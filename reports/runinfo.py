@@ -55,7 +55,22 @@ class RunInfo:
     expectations: tuple[str, ...] = ()
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     degradation_mode: bool = False  # relaxed thresholds for the whole run
+    # what severity counts as failed: "wrong_answers" (errors and wrong answers against gold, the
+    # default) or "errors" (the runbook's letter); the report shows the other reading beside it
+    severity_reading: str = "wrong_answers"
     quotas_rpm: Mapping[str, float] = field(default_factory=dict)  # provider -> requests/min
+    # written by the live runner when a process of the harness died: which, when, and what is unknown
+    harness_failure: tuple[Mapping[str, Any], ...] = ()
+    merge: Mapping[str, Any] = field(default_factory=dict)  # the load merge's counters (drill/load/merge.py)
+    sim: Mapping[str, Any] = field(default_factory=dict)  # what the twin modelled rather than ran (mode sim)
+    # the live runner's: stack+harness overhead per request (real seconds: p50_s, p99_s, n, method),
+    # the compression safety check's figures, the effective configuration (provider pin, stack settings)
+    overhead: Mapping[str, Any] = field(default_factory=dict)
+    compression: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    # a drill of a gateway that is not ours (``llmdrill run --target``): {url, model, calls_from,
+    # unavailable: [figure ids], skipped_admin_actions}; empty for our own gateway (``reports.target``)
+    target: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in ("live", "sim"):
@@ -64,6 +79,10 @@ class RunInfo:
             raise RunInfoError(f"time_scale: must be positive, not {self.time_scale!r}")
         if self.duration_s is not None and self.duration_s < 0:
             raise RunInfoError(f"duration_s: must not be negative, not {self.duration_s!r}")
+        if self.severity_reading not in ("wrong_answers", "errors"):
+            raise RunInfoError(
+                f"severity_reading: expected 'wrong_answers' or 'errors', not {self.severity_reading!r}"
+            )
 
     def fault(self, index: int) -> FaultWindow | None:
         for f in self.faults:
@@ -93,7 +112,15 @@ class RunInfo:
             "expectations": list(self.expectations),
             "rules": {k: dict(v) for k, v in self.rules.items()},
             "degradation_mode": self.degradation_mode,
+            "severity_reading": self.severity_reading,
             "quotas_rpm": dict(self.quotas_rpm),
+            "harness_failure": [dict(f) for f in self.harness_failure],
+            "merge": dict(self.merge),
+            "sim": dict(self.sim),
+            "overhead": dict(self.overhead),
+            "compression": dict(self.compression),
+            "config": dict(self.config),
+            "target": dict(self.target),
         }
 
     @classmethod
@@ -112,7 +139,15 @@ class RunInfo:
             "expectations",
             "rules",
             "degradation_mode",
+            "severity_reading",
             "quotas_rpm",
+            "harness_failure",
+            "merge",
+            "sim",
+            "overhead",
+            "compression",
+            "config",
+            "target",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -132,10 +167,18 @@ class RunInfo:
             expectations=tuple(_expectations(data.get("expectations", []))),
             rules=_typed(data, "rules", dict, {}),
             degradation_mode=_typed(data, "degradation_mode", bool, False),
+            severity_reading=_typed(data, "severity_reading", str, "wrong_answers"),
             quotas_rpm={
                 str(k): _number({"v": v}, "v", 0.0, f"quotas_rpm.{k}")
                 for k, v in _typed(data, "quotas_rpm", dict, {}).items()
             },
+            harness_failure=tuple(_harness_failure(data.get("harness_failure", []))),
+            merge=_typed(data, "merge", dict, {}),
+            sim=_typed(data, "sim", dict, {}),
+            overhead=_typed(data, "overhead", dict, {}),
+            compression=_typed(data, "compression", dict, {}),
+            config=_typed(data, "config", dict, {}),
+            target=_typed(data, "target", dict, {}),
         )
 
 
@@ -199,3 +242,9 @@ def _expectations(raw: Any) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
         raise RunInfoError(f"expectations: expected a list of strings, not {raw!r}")
     return list(raw)
+
+
+def _harness_failure(raw: object) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list) or not all(isinstance(f, dict) and isinstance(f.get("process"), str) for f in raw):
+        raise RunInfoError("harness_failure: expected a list of objects, each naming its 'process'")
+    return raw

@@ -55,6 +55,7 @@ class Series:
     json_error_rate: Column
     amplification: Column  # calls / sent requests per bucket
     breaker: dict[str, tuple[tuple[float, str], ...]]  # provider -> (t, to_state) transitions
+    correct_rate: Column = ()  # correct / judged answers against gold (None: nothing judged in the bucket)
 
 
 def bucket_count(end_s: float, bucket_s: float) -> int:
@@ -100,10 +101,10 @@ def build_series(
     conf: list[list[float]] = [[] for _ in range(n)]
     outcome_names = ("ok", "fallback", "degraded", "failed", "lost")
     outcomes = {k: [0] * n for k in outcome_names}
-    ok_n, cache_n, llm_n, json_n, sent_n = ([0] * n for _ in range(5))
+    ok_n, cache_n, llm_n, json_n, sent_n, judged_n, correct_n = ([0] * n for _ in range(7))
     for r in requests:
         k = index(r.intended_s)
-        if r.latency_s is not None:
+        if r.timed and r.latency_s is not None:  # sheds and connection errors are no latency sample
             lat[k].append(r.latency_s)
         if r.confidence is not None:
             conf[k].append(r.confidence)
@@ -112,6 +113,9 @@ def build_series(
             if r.attempts > 0:
                 llm_n[k] += 1
                 json_n[k] += int(r.json_error)
+        if r.correct is not None:
+            judged_n[k] += 1
+            correct_n[k] += int(r.correct)
         if r.outcome == OK:
             ok_n[k] += 1
             cache_n[k] += int(r.cache_hit)
@@ -146,4 +150,5 @@ def build_series(
         json_error_rate=tuple(_ratio(json_n[k], llm_n[k]) for k in range(n)),
         amplification=tuple(_ratio(total_calls[k], sent_n[k]) for k in range(n)),
         breaker={p: tuple(v) for p, v in breaker.items()},
+        correct_rate=tuple(_ratio(correct_n[k], judged_n[k]) for k in range(n)),
     )

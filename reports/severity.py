@@ -1,14 +1,25 @@
 """The runbook's P1-P4 severity, per evaluation window, on what users saw.
 
 A request belongs to the window of its *intended* send time.  ``failed`` is a failure; ``ok`` —
-fallback and degraded answers included, counted apart — is a success; ``lost`` (the run was cut
-short) is neither and is left out of the share.  Levels, first match wins:
+fallback and degraded answers included, counted apart — is a success, except that under the default
+reading (``WRONG_ANSWERS``) an answer gold says is wrong (``RequestRecord.wrong``: a fast 200 with the
+wrong appointment) is a failure too: a user handed the wrong appointment has been failed.  The
+``ERRORS`` reading follows the runbook's letter (errors only) and counts it a success; both readings
+count wrong answers apart (``SeverityWindow.wrong``), and P4 under ``ERRORS`` looks only at the
+runbook's own alerts (the caller passes them).  ``lost`` (the run was cut
+short) is neither and is left out of the share, and so is a harness error (the load generator
+failed, not the stack: ``RequestRecord.harness_error``), counted apart.  Levels, first match wins:
 
+- **insufficient data** fewer resolved requests than ``min_requests`` (default 5): one failure out of
+  one request is not "100 % downtime";
 - **P1** every resolved request failed;
 - **P2** more than 50 % failed (exactly 50 % is P3);
 - **P3** more than 20 % failed;
 - **P4** functional, but some runbook alert is firing in the window;
-- **none** otherwise, and for a window without resolved requests.
+- **none** otherwise.
+
+"insufficient data" ranks below "none": a run's maximum is "insufficient data" only when no window
+had enough requests to judge.
 
 Pure: no I/O, no clock.
 """
@@ -24,11 +35,19 @@ from scenarios.expectations import SEVERITY_LEVELS
 from .records import FAILED, OK, RequestRecord
 
 __all__ = [
+    "DEFAULT_MIN_REQUESTS",
+    "ERRORS",
     "ESCALATION",
+    "INSUFFICIENT",
+    "READINGS",
+    "READING_TEXT",
     "SEVERITY_LEVELS",
+    "WRONG_ANSWERS",
     "SeverityTimeline",
     "SeverityWindow",
+    "check_reading",
     "classify",
+    "other_reading",
     "severity_rank",
     "severity_timeline",
 ]
@@ -40,11 +59,37 @@ ESCALATION: Mapping[str, str] = {
     "P3": "P3 - Medium (>20% error rate): post in Slack #incidents",
     "P4": "P4 - Low (degraded but functional): create a ticket",
     "none": "none: no escalation",
+    "insufficient data": "insufficient data: too few requests to judge",
+}
+
+INSUFFICIENT = "insufficient data"
+#: fewer resolved requests than this in a window: no level
+DEFAULT_MIN_REQUESTS = 5
+
+
+#: The two readings of "failed": wrong answers against gold count (the default), or errors only.
+WRONG_ANSWERS, ERRORS = "wrong_answers", "errors"
+READINGS = (WRONG_ANSWERS, ERRORS)
+READING_TEXT: Mapping[str, str] = {
+    WRONG_ANSWERS: "counting wrong answers as failed (the default)",
+    ERRORS: "counting errors only (the runbook's letter)",
 }
 
 
+def check_reading(reading: str) -> str:
+    if reading not in READINGS:
+        raise ValueError(f"unknown severity reading {reading!r}; expected one of {', '.join(READINGS)}")
+    return reading
+
+
+def other_reading(reading: str) -> str:
+    return ERRORS if check_reading(reading) == WRONG_ANSWERS else WRONG_ANSWERS
+
+
 def severity_rank(level: str) -> int:
-    """0 for none up to 4 for P1: higher is worse."""
+    """-1 for insufficient data, 0 for none up to 4 for P1: higher is worse."""
+    if level == INSUFFICIENT:
+        return -1
     try:
         return SEVERITY_LEVELS.index(level)
     except ValueError:
@@ -53,13 +98,13 @@ def severity_rank(level: str) -> int:
         ) from None
 
 
-def classify(succeeded: int, failed: int, alert_firing: bool) -> str:
+def classify(succeeded: int, failed: int, alert_firing: bool, min_requests: int = DEFAULT_MIN_REQUESTS) -> str:
     """The level of one window; integer comparisons so that 50 % is exactly not "> 50 %"."""
     if succeeded < 0 or failed < 0:
         raise ValueError(f"counts must not be negative (succeeded={succeeded}, failed={failed})")
     total = succeeded + failed
-    if total == 0:
-        return "none"
+    if total < max(min_requests, 1):
+        return INSUFFICIENT
     if failed == total:
         return "P1"
     if 2 * failed > total:
@@ -81,12 +126,15 @@ class SeverityWindow:
     degraded: int
     alerts: tuple[str, ...]
     level: str
+    harness_errors: int = 0  # left out of the share: the harness failed, not the stack
+    wrong: int = 0  # answers gold says are wrong: in ``failed`` under WRONG_ANSWERS, in ``succeeded`` otherwise
 
 
 @dataclass(frozen=True, slots=True)
 class SeverityTimeline:
     window_s: float
     windows: tuple[SeverityWindow, ...]
+    reading: str = WRONG_ANSWERS
 
     @property
     def max(self) -> str:
@@ -106,31 +154,39 @@ def severity_timeline(
     end_s: float,
     alerts_firing: Callable[[float, float], Sequence[str]] = lambda a, b: (),
     window_s: float = 60.0,
+    min_requests: int = DEFAULT_MIN_REQUESTS,
+    reading: str = WRONG_ANSWERS,
 ) -> SeverityTimeline:
     """Windows ``[k*w, (k+1)*w)`` covering ``[0, end_s]``.
 
-    ``alerts_firing(start, end)`` names the runbook rules firing in a window (for P4).
+    ``alerts_firing(start, end)`` names the rules firing in a window (for P4).
     """
+    wrong_fails = check_reading(reading) == WRONG_ANSWERS
     if not window_s > 0:
         raise ValueError(f"severity window must be positive, not {window_s!r}")
+    if isinstance(min_requests, bool) or not isinstance(min_requests, int) or min_requests < 0:
+        raise ValueError(f"severity min_requests must be a whole number >= 0, not {min_requests!r}")
     last = max((r.intended_s for r in requests), default=0.0)
     horizon = max(end_s, last)
     # a record exactly at the horizon joins the last window rather than opening a new one
     n = min(max(1, math.ceil(horizon / window_s)), 1_000_000)
-    counts = [[0, 0, 0, 0, 0] for _ in range(n)]  # ok, failed, lost, fallback, degraded
+    counts = [[0, 0, 0, 0, 0, 0, 0] for _ in range(n)]  # ok, failed, lost, fallback, degraded, harness, wrong
     for r in requests:
         k = min(max(int(r.intended_s // window_s), 0), n - 1)
         c = counts[k]
         if r.outcome == OK:
-            c[0] += 1
+            c[6] += int(r.wrong)
+            c[1 if wrong_fails and r.wrong else 0] += 1
             c[3] += int(r.fallback)
             c[4] += int(r.degraded)
+        elif r.outcome == FAILED and r.harness_error:
+            c[5] += 1
         elif r.outcome == FAILED:
             c[1] += 1
         else:
             c[2] += 1
     windows = []
-    for k, (ok, failed, lost, fallback, degraded) in enumerate(counts):
+    for k, (ok, failed, lost, fallback, degraded, harness, wrong) in enumerate(counts):
         start, end = k * window_s, (k + 1) * window_s
         alerts = tuple(alerts_firing(start, end)) if ok + failed else ()
         windows.append(
@@ -144,7 +200,9 @@ def severity_timeline(
                 fallback,
                 degraded,
                 alerts,
-                classify(ok, failed, bool(alerts)),
+                classify(ok, failed, bool(alerts), min_requests),
+                harness,
+                wrong,
             )
         )
-    return SeverityTimeline(window_s, tuple(windows))
+    return SeverityTimeline(window_s, tuple(windows), reading)

@@ -13,10 +13,13 @@ import base64
 from collections.abc import Mapping
 from html import escape
 
+from .evaluate import NO_DATA
+from .harness import detail_lines
 from .html_timeline import TIMELINE_CSS, axis, fault_bars, fault_shading, severity_band, spans
 from .report import AlertSummary, Report
 from .series import MIN_PERCENTILE_SAMPLES
 from .timeaxis import clock
+from .write_correctness import ADDITION, correctness_html, readings_line
 
 __all__ = ["badge", "render_html"]
 
@@ -25,6 +28,7 @@ _CSS = (
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
 .banner{padding:.8rem 1rem;border-radius:6px;font-size:1.3rem;font-weight:600;color:#fff}
 .pass{background:#2e7d32}.fail{background:#c62828}
+.overload{padding:.6rem 1rem;border-radius:6px;background:#fff3b0;border:1px solid #e0b000;margin:.6rem 0}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.72rem;font-weight:700;
 color:#fff;letter-spacing:.03em}
 .muted{color:#666;font-size:.85rem}
@@ -36,6 +40,7 @@ td,th{border:1px solid #ddd;padding:.25rem .5rem;font-size:.85rem;text-align:lef
 td.t{width:45%}td.nw{white-space:nowrap}th.t{padding:0 .5rem}
 tr.bad td{background:#fdecea}tr.quiet td{color:#777}
 .glance{margin:.4rem 0 1rem}
+.headline{font-size:1.15rem}.headline.bad{color:#c62828}
 img{max-width:100%;border:1px solid #eee;margin:.3rem 0}
 """
     + TIMELINE_CSS
@@ -56,9 +61,12 @@ def _alert_row(a: AlertSummary, report: Report) -> str:
     bars = fault_shading(report.info.faults, report.end_s) + spans(a.intervals, report.end_s, "fire", titles)
     ttd = ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in a.time_to_detect_s)
     first = "—" if a.first_fired_s is None else f"{clock(a.first_fired_s)} ({a.first_fired_s:g} s)"
-    state = badge(True, "FIRED") if a.fired else "quiet"
+    state = badge(True, "FIRED") if a.fired else ("no data" if a.status == NO_DATA else "quiet")
+    note = f"<div class='muted'>{escape(a.note)}</div>" if a.note else ""
+    if a.origin != "runbook":
+        note = f"<div class='muted'><b>{escape(ADDITION)}</b></div>" + note
     return (
-        f"<tr class='{'' if a.fired else 'quiet'}'><td><code>{escape(a.rule)}</code></td>"
+        f"<tr class='{'' if a.fired else 'quiet'}'><td><code>{escape(a.rule)}</code>{note}</td>"
         f"<td>{escape(a.severity)}</td><td>{state}</td><td class='nw'>{first}</td>"
         f"<td class='nw'>{escape(ttd or '—')}</td>"
         f"<td class='t'><div class='tl'>{bars}</div></td></tr>"
@@ -74,6 +82,7 @@ def _glance(report: Report) -> list[str]:
     )
     return [
         f"<h2>Severity: {escape(sev.max)}</h2><p>{escape(sev.escalation)}.</p>",
+        f"<p class='muted'>Reading: {escape(readings_line(report))}.</p>",
         "<div class='glance'>",
         fault_bars(info.faults, end) if info.faults else "",
         severity_band(sev.windows, end),
@@ -97,16 +106,30 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
         f"<p class='muted'>mode {escape(info.mode)} · seed {escape(str(info.seed))} · "
         f"{report.end_s / 60:g} min of scenario time</p>",
         f"<p>{escape(info.description)}</p>" if info.description else "",
+        (
+            f"<div class='overload'><b>Harness overloaded.</b> {escape(report.harness.banner)}</div>"
+            if report.harness.banner
+            else ""
+        ),
+        (
+            f"<p class='headline'><b>{escape(report.correctness.headline)}</b></p>"
+            if report.correctness is not None
+            else ""
+        ),
         *_glance(report),
+        *correctness_html(report),
     ]
     if not report.conservation.holds:
         problems = escape("; ".join(report.conservation.problems))
         parts.append(f"<p>{badge(False)} <b>Conservation broken:</b> {problems}</p>")
-    lat = report.latency
+    lat, c = report.latency, report.correctness
     nums = [
         ("sent", str(r.sent)),
         ("succeeded", str(r.succeeded)),
+        ("wrong answers", "—" if c is None or not c.overall.judged else str(c.overall.wrong)),
+        ("correct vs gold", "—" if c is None or c.overall.rate is None else f"{c.overall.rate:.1%}"),
         ("failed", str(r.failed)),
+        ("shed (429)", str(r.shed)),
         ("lost", str(r.lost_total)),
         ("fallback", str(r.fallback)),
         ("degraded", str(r.degraded)),
@@ -120,7 +143,13 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
         nums.insert(4, ("never sent", str(r.unsent)))
     parts.append("<div class='nums'>")
     parts += [f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in nums]
-    parts.append("</div><h2>Expectations</h2>")
+    parts.append(
+        "</div><p class='muted'>Latency percentiles over "
+        f"{lat.samples} answered request(s); sheds are counted apart, not timed.</p>"
+    )
+    parts.append("<h2>Harness</h2><ul>")
+    parts += [f"<li>{escape(line)}</li>" for line in detail_lines(report.harness)]
+    parts.append("</ul><h2>Expectations</h2>")
     if report.expectations:
         parts.append("<table><tr><th></th><th>expectation</th><th>observed</th><th>expected</th></tr>")
         for e in report.expectations:

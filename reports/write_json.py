@@ -6,7 +6,9 @@ import json
 import math
 from typing import Any
 
+from .harness import NOT_MEASURED, HarnessSummary, summary_line
 from .report import Report
+from .write_correctness import correctness_dict, readings_line, severity_dict
 
 __all__ = ["SCHEMA_VERSION", "render_json", "report_to_dict"]
 
@@ -18,6 +20,28 @@ def _num(x: float | None) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return round(x, 6)
+
+
+def _harness(h: HarnessSummary) -> dict[str, Any]:
+    lag = h.send_lag
+    return {
+        "summary": summary_line(h),
+        "overloaded": h.overloaded,
+        "banner": h.banner,
+        "send_lag_s": {
+            "sent": lag.sent,
+            "p50": _num(lag.p50_s),
+            "p99": _num(lag.p99_s),
+            "max": _num(lag.max_s),
+            "late_over_10ms": lag.late,
+            "late_share": _num(lag.late_share),
+        },
+        "harness_errors": h.harness_errors,
+        "harness_error_kinds": dict(h.harness_error_kinds),
+        # absent from run.json: the figure was not measured, which is not zero
+        "merge": dict(h.merge) if h.merge else NOT_MEASURED,
+        "overhead": dict(h.overhead) if h.overhead else NOT_MEASURED,
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -32,6 +56,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "time_scale": info.time_scale,
         "duration_s": _num(report.end_s),
         "passed": report.passed,
+        "harness_failure": [dict(f) for f in info.harness_failure],
+        "merge": dict(info.merge),
         "requests": {
             "total": r.total,
             "sent": r.sent,
@@ -43,8 +69,16 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "fallback": r.fallback,
             "degraded": r.degraded,
             "cache_hits": r.cache_hits,
+            "shed": r.shed,
+            "harness_errors": r.harness_errors,
         },
+        # over timed requests: answered (sheds excepted) or given up on at the client timeout
         "latency_s": {k: _num(getattr(report.latency, k)) for k in ("p50", "p95", "p99", "max")},
+        "latency_samples": report.latency.samples,
+        "harness": _harness(report.harness),
+        # the headline: the share of answers right against gold, and the severity reading used
+        "correctness": correctness_dict(report.correctness),
+        "rates": {k: _num(v) for k, v in report.rates},
         "alerts": [
             {
                 "rule": a.rule,
@@ -53,16 +87,21 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "condition": a.condition,
                 "window_s": a.window_s,
                 "fired": a.fired,
+                "status": a.status,
+                "note": a.note,
                 "first_fired_s": _num(a.first_fired_s),
                 "intervals": [[_num(x), _num(y)] for x, y in a.intervals],
                 "time_to_detect_s": {str(i): _num(t) for i, t in a.time_to_detect_s},
                 "asserted": a.asserted,
+                "origin": a.origin,
             }
             for a in report.alerts
         ],
         "severity": {
             "max": report.severity.max,
             "escalation": report.severity.escalation,
+            "summary": readings_line(report),
+            **severity_dict(report),
             "window_s": report.severity.window_s,
             "timeline": [
                 {
@@ -71,9 +110,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                     "level": w.level,
                     "requests": w.requests,
                     "failed": w.failed,
+                    "wrong": w.wrong,
                     "fallback": w.fallback,
                     "degraded": w.degraded,
                     "lost": w.lost,
+                    "harness_errors": w.harness_errors,
                     "alerts": list(w.alerts),
                 }
                 for w in report.severity.windows
@@ -115,6 +156,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "cache_hit_rate": [_num(v) for v in s.cache_hit_rate],
             "confidence_avg": [_num(v) for v in s.confidence_avg],
             "json_error_rate": [_num(v) for v in s.json_error_rate],
+            "correct_rate": [_num(v) for v in s.correct_rate],
         },
         "data_problems": list(report.data_problems),
     }

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from .harness import summary_line
 from .report import Report
+from .write_correctness import readings_line
 
 __all__ = ["render_junit"]
 
@@ -26,6 +28,15 @@ def render_junit(report: Report) -> str:
     name = f"llmdrill.{report.info.scenario}"
     root = ET.Element("testsuites", {"name": "llmdrill"})
     suite = ET.SubElement(root, "testsuite", {"name": name, "timestamp": "", "hostname": "localhost"})
+    # the harness's own figures ride along as properties: a CI reader sees an overloaded harness too
+    props = ET.SubElement(suite, "properties")
+    h = report.harness
+    for key, value in (("harness", summary_line(h)), ("harness.overloaded", str(h.overloaded).lower()),
+                       ("harness.banner", h.banner or "")):
+        ET.SubElement(props, "property", {"name": key, "value": value})
+    if report.correctness is not None:
+        ET.SubElement(props, "property", {"name": "correctness", "value": report.correctness.headline})
+    ET.SubElement(props, "property", {"name": "severity", "value": readings_line(report)})
     cases = failures = 0
     for e in report.expectations:
         msg = (
@@ -46,7 +57,7 @@ def render_junit(report: Report) -> str:
         msg = None if not bad else "; ".join(f"{e.name}: observed {e.observed}" for e in bad)
         ttd = ", ".join(f"fault {i}: {t if t is None else f'{t:g}s'}" for i, t in a.time_to_detect_s)
         out = (
-            f"{a.condition} over {a.window_s:g}s ({a.severity}); fired={a.fired}, "
+            f"{a.condition} over {a.window_s:g}s ({a.severity}); fired={a.fired}, status={a.status}, "
             f"first_fired_s={a.first_fired_s}, time_to_detect=[{ttd}]"
         )
         _case(suite, f"{name}.rules", a.rule, msg, out)

@@ -7,7 +7,10 @@ problems) folds into a ``<details>`` block.  Emoji marks stay: GitHub renders th
 
 from __future__ import annotations
 
+from .evaluate import NO_DATA
+from .harness import detail_lines
 from .report import Report
+from .write_correctness import addition_mark, correctness_markdown, readings_line
 
 __all__ = ["render_markdown"]
 
@@ -23,6 +26,12 @@ def _secs(x: float | None) -> str:
 
 def _ttd(detections: tuple[tuple[int, float | None], ...]) -> str:
     return ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in detections) or "—"
+
+
+def _wrong(report: Report) -> str:
+    # among the succeeded: a 2xx that gave the wrong appointment
+    c = report.correctness
+    return "—" if c is None or not c.overall.judged else str(c.overall.wrong)
 
 
 def render_markdown(report: Report) -> str:
@@ -42,6 +51,18 @@ def render_markdown(report: Report) -> str:
         f"{'; '.join(why) or f'all {len(report.expectations)} expectations hold'} · severity **{sev.max}** · "
         f"{r.sent} requests sent · mode `{info.mode}` · seed `{info.seed}`",
         "",
+    ]
+    if report.correctness is not None:
+        # the figure no runbook alert shows: a fast 200 with the wrong appointment is a failed user
+        caught = ", ".join(f"`{a.rule}`" for a in report.alerts if a.fired) or "no alert fired"
+        lines += [
+            f"**{_cell(report.correctness.headline)}** · {_cell(readings_line(report))} · alerts: {caught}",
+            "",
+        ]
+    if report.harness.banner:
+        lines += [f"⚠️ **{_cell(report.harness.banner)}**", ""]
+    lines += correctness_markdown(report)
+    lines += [
         "### Expectations",
         "",
     ]
@@ -54,26 +75,46 @@ def render_markdown(report: Report) -> str:
     else:
         lines.append("_No expectations declared._")
     fired = sorted((a for a in report.alerts if a.fired), key=lambda a: a.first_fired_s or 0.0)
-    quiet = [a for a in report.alerts if not a.fired]
-    lines += ["", f"### Alerts fired ({len(fired)} of {len(report.alerts)} runbook rules)", ""]
+    quiet = [a for a in report.alerts if not a.fired and a.status != NO_DATA]
+    no_data = [a for a in report.alerts if a.status == NO_DATA]
+    runbook = sum(a.origin == "runbook" for a in report.alerts)
+    added = len(report.alerts) - runbook
+    of = f"{runbook} runbook rules" + (f" + {added} added" if added else "")
+    lines += ["", f"### Alerts fired ({len(fired)} of {of})", ""]
     if fired:
         lines += ["| rule | severity | first fired | time to detect |", "|---|---|---|---|"]
         for a in fired:
             first = "—" if a.first_fired_s is None else f"{a.first_fired_s:g} s"
-            lines.append(f"| 🔔 `{a.rule}` | {a.severity} | {first} | {_ttd(a.time_to_detect_s)} |")
+            lines.append(
+                f"| 🔔 `{a.rule}`{addition_mark(a)} | {a.severity} | {first} | {_ttd(a.time_to_detect_s)} |"
+            )
     else:
         lines.append("_No runbook alert fired._")
+    # why a rule said what it said, where the bare verdict would mislead (e.g. silenced by a breaker)
+    noted = [a for a in report.alerts if a.note and a.status != NO_DATA]
+    if noted:
+        lines += [""] + [f"- `{a.rule}`: {_cell(a.note)}" for a in noted]
     lines += [
         "",
         f"### Severity: **{sev.max}** — {sev.escalation.removeprefix(sev.max).lstrip(' -:')}",
         "",
+        f"Reading: {_cell(readings_line(report))}.",
+        "",
         "### Requests",
         "",
-        "| sent | succeeded | failed | lost | fallback | degraded | cache hits | p50 | p95 | p99 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {r.sent} | {r.succeeded} | {r.failed} | {r.lost_total} | {r.fallback} | {r.degraded} | "
+        "| sent | succeeded | wrong answers | failed | shed | lost | fallback | degraded | cache hits "
+        "| p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {r.sent} | {r.succeeded} | {_wrong(report)} | {r.failed} | {r.shed} | {r.lost_total} | {r.fallback} | "
+        f"{r.degraded} | "
         f"{r.cache_hits} | {_secs(report.latency.p50)} | {_secs(report.latency.p95)} | "
         f"{_secs(report.latency.p99)} |",
+        "",
+        f"Latency over {report.latency.samples} answered request(s) (sheds are counted apart, not timed).",
+        "",
+        "### Harness",
+        "",
+        *(f"- {_cell(line)}" for line in detail_lines(report.harness)),
     ]
     if not report.conservation.holds:
         lines += ["", "⚠️ **Conservation broken**: " + _cell("; ".join(report.conservation.problems))]
@@ -90,8 +131,9 @@ def render_markdown(report: Report) -> str:
             for f in info.faults
         ]
         lines.append("")
-    band = "".join({"none": "·", "P4": "4", "P3": "3", "P2": "2", "P1": "1"}[w.level] for w in sev.windows)
-    lines += [f"Severity per {sev.window_s:g} s window: `{band}`", ""]
+    marks = {"none": "·", "P4": "4", "P3": "3", "P2": "2", "P1": "1", "insufficient data": "_"}
+    band = "".join(marks.get(w.level, "?") for w in sev.windows)
+    lines += [f"Severity per {sev.window_s:g} s window: `{band}` (`_`: too few requests to judge)", ""]
     amp = report.amplification
     if amp.total is not None:
         per = ", ".join(f"{p} {v:.2f}" for p, v in amp.by_provider if v is not None)
@@ -100,7 +142,16 @@ def render_markdown(report: Report) -> str:
         lines += [f"{r.unsent} scheduled request(s) were never sent.", ""]
     if quiet:
         lines += [
-            "Rules that did not fire: " + ", ".join(f"`{a.rule}` ({a.severity})" for a in quiet) + ".",
+            "Rules that did not fire: "
+            + ", ".join(f"`{a.rule}` ({a.severity}{'; added' if a.origin != 'runbook' else ''})" for a in quiet)
+            + ".",
+            "",
+        ]
+    if no_data:
+        lines += [
+            "Rules with no data (never enough samples to judge, which is not 'did not fire'): "
+            + ", ".join(f"`{a.rule}`{addition_mark(a)}" for a in no_data)
+            + ".",
             "",
         ]
     if report.data_problems:

@@ -7,8 +7,8 @@ file, their unit on the wire and their default: adding a toxic is one row.
 ``down`` is not a toxic: it disables the proxy (``enabled: false``), which is how
 Toxiproxy takes a link down.
 
-Time-valued attributes scale with ``time_scale``; rates and sizes do not (rates
-are kept as written everywhere in a scenario, see ``scenarios.schema``).
+Time-valued attributes scale with ``time_scale`` and bandwidth by its inverse
+(``scenarios.scaling`` does that); sizes do not.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ class NetworkFault:
 
     def to_toxiproxy(self, time_scale: float = 1.0) -> dict[str, Any]:
         """The JSON body for Toxiproxy, in its units (ms, µs, KB/s, bytes), times scaled by ``time_scale``.
+
+        Rates are not touched here: give a ``Scenario.scaled()`` fault and ``time_scale`` 1.0 for a run.
 
         A toxic gives the body of ``POST /proxies/{proxy}/toxics``; ``down`` gives
         the body of ``POST /proxies/{proxy}`` that disables the proxy.

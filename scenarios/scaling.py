@@ -1,15 +1,27 @@
-"""``time_scale`` applied: a scenario in run seconds.
+"""``time_scale`` applied: a scenario in run seconds — a change of the unit of time.
 
-Every duration is multiplied by the scale; rates, quotas, sizes, counts and
-probabilities are not (see ``scenarios.schema``). Fault rules are rewritten
-for the fakes: ``at``/``until`` and the durations inside their effects become
-scaled numbers of seconds, so the plan goes out with ``time_scale: 1.0``. Stack
-overrides get the same treatment for the keys the gateway reads as durations
-and for any text written with a time unit ("45s").
+With ``time_scale: s`` every duration is multiplied by s and every rate by 1/s
+(DESIGN.md, "Time compression"), so everything dimensionless is the incident's:
+requests, errors and calls per window, quota utilisation, concurrency. This
+module is the one place that knows which figures are which:
+
+- durations: ``duration``, stage ends, fault/network windows, the durations
+  inside effects, toxic latencies, admin times, phases, the client timeout, the
+  stack's duration keys and any stack text written with a time unit ("45s");
+- rates: load stage rates, quota ``rpm``/``tpm`` (the fakes' and the stack's
+  ``providers.*.rpm/tpm``), streaming ``tokens_per_s``, bandwidth toxics.
+
+Sizes, counts and probabilities do not change. Capacity faults are counts
+(slots, queue); their service time is learned from the (scaled) latencies.
+Fault rules go out to the fakes in run seconds and run rates, with
+``time_scale: 1.0``. Quotas are written per minute but enforced per window:
+:func:`run_per_minute` picks the whole per-minute figure whose compressed window
+holds exactly as many requests (or tokens) as the scenario's window.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,7 +33,7 @@ from scenarios.frozen import freeze, thaw
 from scenarios.network import TOXICS, NetworkFault
 from scenarios.schema import AdminAction, FaultRule, Load, Phase, Scenario, Stage
 
-__all__ = ["STACK_DURATION_KEYS", "scale_scenario"]
+__all__ = ["STACK_DURATION_KEYS", "STACK_RATE_KEYS", "run_per_minute", "run_rate", "scale_scenario", "window_holds"]
 
 #: Stack keys whose numbers are seconds (the gateway's config; plain numbers under other keys are not times).
 STACK_DURATION_KEYS: frozenset[str] = frozenset(
@@ -45,7 +57,43 @@ STACK_DURATION_KEYS: frozenset[str] = frozenset(
         "break_duration",
     }
 )
+#: Stack keys under ``providers.<name>`` that are rates per minute (the gateway's own rate limit).
+STACK_RATE_KEYS: frozenset[str] = frozenset({"rpm", "tpm"})
+#: A quota's window when the rule does not say (the providers' per-minute limits).
+_MINUTE = 60.0
 _UNIT_TEXT = re.compile(r"\s*(\d+(\.\d*)?(h|ms|us|µs|m|s))+\s*")
+
+
+def run_rate(rate: float, k: float) -> float:
+    """A rate per scenario second as a rate per run second (``time_scale`` ``k``)."""
+    return rate / k
+
+
+def window_holds(per_minute: float, window_s: float) -> int:
+    """How many requests (or tokens) a window of ``window_s`` holds under a per-minute limit.
+
+    The fakes' ``QuotaBuckets(per_minute=True)`` and the gateway's limiter both round this way.
+    """
+    return max(1, round(per_minute * window_s / _MINUTE))
+
+
+def run_per_minute(per_minute: int, window_s: float, k: float) -> int:
+    """The per-minute limit to enforce in run time so that the compressed window holds what the real one does.
+
+    ``per_minute`` and ``window_s`` are in scenario units; the window is enforced as ``window_s * k`` run
+    seconds. ``per_minute / k`` is the rate in run units; it is rounded to the whole number the fakes and
+    the gateway accept, choosing, among the nearest, one whose window holds exactly the scenario's count.
+    (That is always possible while ``window_s * k`` is at most a minute; past that, the nearest is used.)
+    """
+    if k == 1.0:
+        return per_minute
+    held = window_holds(per_minute, window_s)
+    natural = max(1, round(per_minute / k))
+    exact = held * _MINUTE / (window_s * k)
+    for candidate in (natural, round(exact), math.floor(exact), math.ceil(exact)):
+        if candidate >= 1 and window_holds(candidate, window_s * k) == held:
+            return int(candidate)
+    return natural
 
 
 def _seconds(value: Any) -> float | None:
@@ -57,7 +105,12 @@ def _seconds(value: Any) -> float | None:
 
 def _scale_stack(value: Any, k: float, key: str | None = None) -> Any:
     if isinstance(value, Mapping):
-        return {name: _scale_stack(item, k, name) for name, item in value.items()}
+        out = {name: _scale_stack(item, k, name) for name, item in value.items()}
+        if key == "providers":
+            for name, conf in out.items():
+                if isinstance(conf, dict):
+                    out[name] = _scale_stack_rates(conf, k)
+        return out
     if isinstance(value, tuple | list):
         return [_scale_stack(item, k, key) for item in value]
     is_time = key in STACK_DURATION_KEYS or (isinstance(value, str) and _UNIT_TEXT.fullmatch(value))
@@ -66,6 +119,15 @@ def _scale_stack(value: Any, k: float, key: str | None = None) -> Any:
         if seconds is not None:
             return seconds * k
     return value
+
+
+def _scale_stack_rates(provider: dict[str, Any], k: float) -> dict[str, Any]:
+    # the gateway's limiter window is its fixed minute, compressed with the run
+    for key in STACK_RATE_KEYS & provider.keys():
+        value = provider[key]
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            provider[key] = run_per_minute(value, _MINUTE, k)
+    return provider
 
 
 def _scale_effect(value: Any, keys: frozenset[str], k: float) -> Any:
@@ -102,18 +164,39 @@ def _scale_rule(rule: FaultRule, k: float) -> FaultRule:
     if keys is not None:
         raw[rule.effect] = _scale_effect(raw[rule.effect], keys, k)
     if rule.effect == "quota" and isinstance(raw.get("quota"), dict):
-        # A quota's window is a duration (60 s unless written): it compresses with the run, while
-        # rpm/tpm stay rates, so the fakes hold rpm * window / 60 requests per (scaled) window.
-        window = _seconds(raw["quota"].get("window", 60.0))
-        raw["quota"]["window"] = (60.0 if window is None else window) * k
+        raw["quota"] = _scale_quota(raw["quota"], k)
+    if rule.effect == "stream" and isinstance(raw.get("stream"), dict):
+        rate = raw["stream"].get("tokens_per_s")
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0:
+            raw["stream"]["tokens_per_s"] = run_rate(rate, k)
     return replace(rule, at_s=rule.at_s * k, until_s=_until(rule.until_s, k), rule=freeze(raw))
+
+
+def _scale_quota(quota: dict[str, Any], k: float) -> dict[str, Any]:
+    """A quota's window compresses by ``k``; its per-minute limits grow by 1/k, so the window holds the same."""
+    window = _seconds(quota.get("window", _MINUTE))
+    if window is None or not window > 0:
+        return quota   # as written: the fakes' parser names what is wrong with it
+    out = dict(quota)
+    for key in ("rpm", "tpm"):
+        value = quota.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            out[key] = run_per_minute(value, window, k)
+    out["window"] = window * k
+    return out
+
+
+def _scale_attribute(unit: str, value: float, k: float) -> float:
+    if unit == "duration":
+        return value * k
+    if unit == "rate_bytes":
+        return run_rate(value, k)
+    return value
 
 
 def _scale_network(net: NetworkFault, k: float) -> NetworkFault:
     specs = TOXICS[net.toxic]
-    attributes = {
-        key: value * k if specs[key].unit == "duration" else value for key, value in net.attributes.items()
-    }
+    attributes = {key: _scale_attribute(specs[key].unit, value, k) for key, value in net.attributes.items()}
     return replace(net, at_s=net.at_s * k, until_s=_until(net.until_s, k), attributes=freeze(attributes))
 
 
@@ -122,7 +205,7 @@ def scale_scenario(scenario: Scenario) -> Scenario:
     k = scenario.time_scale  # 1.0 still rewrites fault rules and stack durations into plain seconds
     load: Load = replace(
         scenario.load,
-        stages=tuple(Stage(stage.until_s * k, stage.rate) for stage in scenario.load.stages),
+        stages=tuple(Stage(stage.until_s * k, run_rate(stage.rate, k)) for stage in scenario.load.stages),
         client_timeout_s=scenario.load.client_timeout_s * k,
     )
     return replace(

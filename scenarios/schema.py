@@ -5,23 +5,23 @@ overrides, the providers' faults, the network's faults, the operator's admin
 actions, named phases and the expectations that decide pass or fail.
 
 Time and ``time_scale``
-    Every time in a file is in *scenario time* (the incident as it would
-    happen). A run multiplies every duration by ``time_scale``: ``duration``,
-    stage ends, fault and network windows, injected latencies, Retry-After,
-    toxic latencies, admin action times, phase bounds, the client timeout and
-    the stack's durations (timeouts, deadline, breaker recovery, cache TTL).
-    :meth:`Scenario.scaled` gives the same scenario with all of that applied
-    (run seconds, ``time_scale`` 1.0, ``applied_scale`` remembering the factor).
+    Every figure in a file is in *scenario units* (the incident as it would
+    happen). ``time_scale: s`` is a change of the unit of time: a run
+    multiplies every duration by s — ``duration``, stage ends, fault and
+    network windows, injected latencies, Retry-After, toxic latencies, admin
+    action times, phase bounds, the client timeout and the stack's durations —
+    and every rate by 1/s: load stage rates, provider quotas ``rpm``/``tpm``
+    (the fakes' and the stack's), bandwidth, streaming tokens/s.
+    :meth:`Scenario.scaled` gives the same scenario in run units
+    (``time_scale`` 1.0, ``applied_scale`` remembering the factor); the rules
+    live in ``scenarios.scaling``.
 
-Rates are not scaled
-    Rates (``load`` stage rates, provider quotas ``rpm``/``tpm``, bandwidth)
-    stay as written, per second of *run* time. Compressing time by 10 therefore
-    sends 10× fewer requests: the ratios that matter (load over quota, retry
-    amplification, error rates) are preserved while CI stays cheap. Counts over
-    a window (e.g. the runbook's "> 50 connection errors in 1 min") see 10×
-    fewer events; the reports scale their windows and time thresholds by
-    ``time_scale`` and must read count rules with that in mind. Expectation
-    strings stay in scenario time for the same reason.
+    So everything dimensionless is the incident's: requests, errors and calls
+    per (scenario) window, quota utilisation, concurrency. Count rules such as
+    the runbook's "> 50 connection errors in 1 min" keep their thresholds, and
+    expectation strings stay in scenario units. What does not scale is the
+    fixed overhead per request of the stack and the harness; a live run
+    measures it and refuses a scale at which it would distort a verdict.
 
 Fault windows
     ``fault N`` in expectations numbers the ``faults:`` entries in file order,
@@ -112,7 +112,10 @@ Toggle = bool | Literal["auto"]
 
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """Until ``until_s`` (from the start of the run) users arrive at ``rate`` requests per second."""
+    """Until ``until_s`` (from the start of the run) users arrive at ``rate`` requests per second.
+
+    Scenario units in a loaded scenario, run units in ``Scenario.scaled()``.
+    """
 
     until_s: float
     rate: float
@@ -259,10 +262,10 @@ class Scenario:
     def fault_plan(self, *, as_written: bool = False) -> dict[str, Any]:
         """The body of the fakes' ``PUT /_control/faults`` (without ``epoch``, which the run sets).
 
-        By default in run seconds: every duration already multiplied by ``time_scale`` and the plan's
-        ``time_scale`` 1.0, so the fakes count quotas (``rpm``/``tpm``) per real minute, as the load's
-        rates are (see the module doc). ``as_written=True`` gives the rules as in the file with this
-        scenario's ``time_scale``, which the fakes would read with quotas per *scaled* minute.
+        By default in run units: every duration multiplied by ``time_scale``, every rate (quota
+        ``rpm``/``tpm``, ``tokens_per_s``) divided by it, and the plan's ``time_scale`` 1.0 (see the
+        module doc). ``as_written=True`` gives the rules as in the file with this scenario's
+        ``time_scale``, for tools that apply the scale themselves.
         """
         if as_written:
             plan = {"faults": [rule.plan_entry() for rule in self.faults], "time_scale": self.time_scale}
@@ -297,7 +300,7 @@ class Scenario:
         return tuple(sorted(out, key=lambda w: w.index))
 
     def scaled(self) -> Scenario:
-        """This scenario in run seconds: every duration multiplied by ``time_scale`` (see the module doc)."""
+        """This scenario in run units: durations × ``time_scale``, rates ÷ it (see the module doc)."""
         from scenarios.scaling import scale_scenario
 
         return scale_scenario(self)

@@ -5,6 +5,12 @@ text is composed once (``yaml.compose``) and the node tree is walked here: each
 mapping key and sequence item gets its 1-based line under its field path
 (a tuple of keys and indexes). Duplicate keys, which PyYAML silently lets the
 last one win, are reported: a doubled ``until:`` is a typo worth a stop.
+
+Hostile documents end as problems too, never as a traceback: nesting deeper than
+:data:`MAX_DEPTH` is refused from the event stream before anything recursive
+(PyYAML's composer recurses once per level), an alias bomb is bounded by the
+number of nodes walked, and any tag but YAML's plain types (``!!python/object``,
+``!custom``) is refused where it stands.
 """
 
 from __future__ import annotations
@@ -17,12 +23,19 @@ import yaml
 
 from scenarios.problems import Problem, ScenarioError
 
-__all__ = ["FieldPath", "Located", "format_path", "parse_yaml"]
+__all__ = ["MAX_DEPTH", "FieldPath", "Located", "format_path", "parse_yaml"]
 
 FieldPath = tuple[str | int, ...]
 
 # An alias bomb ("billion laughs") expands exponentially when walked; bound the walk.
 _MAX_NODES = 200_000
+#: a scenario nests a handful of levels; far below the interpreter's recursion limit
+MAX_DEPTH = 64
+_YAML = "tag:yaml.org,2002:"
+#: the tags of plain data: a scenario is never an object graph
+_PLAIN_TAGS = frozenset(
+    _YAML + t for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+)
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -63,6 +76,9 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: FieldPath) -> Any:
         self.visited += 1
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(_tag_problem(self.file, node, format_path(path)))
+            return None
         if self.visited > _MAX_NODES:
             raise ScenarioError(
                 [
@@ -124,6 +140,30 @@ class _Walker:
             return None
 
 
+def _tag_problem(file: str, node: yaml.Node, field: str) -> Problem:
+    tag = "!!" + node.tag[len(_YAML) :] if node.tag.startswith(_YAML) else node.tag
+    return Problem(
+        file,
+        node.start_mark.line + 1,
+        field,
+        f"tag {tag} is not allowed: a scenario holds plain YAML values (mappings, lists, text, numbers)",
+    )
+
+
+def _depth_problem(text: str, file: str) -> Problem | None:
+    """The first collection nested deeper than MAX_DEPTH, read from the (iterative) event stream."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark is not None else 1
+                return Problem(file, line, "", f"nesting deeper than {MAX_DEPTH} levels; a scenario needs a few")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _tab_problem(text: str, file: str) -> Problem | None:
     for number, line in enumerate(text.splitlines(), start=1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
@@ -135,6 +175,9 @@ def _tab_problem(text: str, file: str) -> Problem | None:
 def parse_yaml(text: str, file: str) -> Located:
     """Compose ``text`` and return its value with field lines; every failure is a :class:`ScenarioError`."""
     try:
+        deep = _depth_problem(text, file)
+        if deep is not None:
+            raise ScenarioError([deep])
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         # Tabs are legal inside block scalars, so they are blamed only when the parse fails.
@@ -147,6 +190,8 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ScenarioError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, 1, "", f"YAML error: {exc}")]) from None
+    except RecursionError:   # the depth check makes this unreachable; a traceback is never the answer
+        raise ScenarioError([Problem(file, 1, "", f"nesting deeper than {MAX_DEPTH} levels")]) from None
     if node is None:
         raise ScenarioError(
             [Problem(file, 1, "", "file is empty; a scenario is a YAML mapping with name, duration, load...")]

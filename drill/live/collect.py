@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,6 +73,8 @@ def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
                     continue   # health probes are not user traffic; they are in the fakes' stats
                 rec = CallRecord(round(float(raw["t_s"]) - epoch, 6), str(raw["provider"]), float(raw["latency_s"]),
                                  str(raw["result"]), raw.get("status"))
+                if rec.t_s < 0:
+                    continue   # before t=0 only the overhead calibration calls (drill/live/calibrate.py)
                 calls_out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
                 calls += 1
             elif raw.get("record") == "event":
@@ -80,20 +84,79 @@ def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
     return calls, events
 
 
-def build_run_report(run_dir: Path, harness_error: str | None = None) -> Report:
+def merge_leftovers(run_dir: Path) -> bool:
+    """Merge the load's part files of a run whose ``llmdrill run`` was killed before it could.
+
+    Returns True when it merged (there were parts and no ``requests.jsonl``).  The sent marks
+    in the parts tell the requests lost in flight from those never sent.
+    """
+    from drill.load.config import ConfigError, load_config
+    from drill.load.merge import merge_records
+    from workload.prompts import PromptsError, load_prompts
+
+    load_dir = run_dir / "logs" / "load"
+    parts = sorted(load_dir.glob("requests.w*.jsonl"))
+    configs = sorted(load_dir.glob("load-config.json")) or sorted(load_dir.glob("load-config.w*.json"))
+    if (run_dir / "requests.jsonl").exists() or not parts or not configs:
+        return False
+    try:
+        config = load_config(configs[0])
+        prompts = load_prompts(run_dir / "prompts.json")
+    except (ConfigError, PromptsError) as exc:
+        (run_dir / "report-error.txt").write_text(f"cannot merge the load's records: {exc}\n", encoding="utf-8")
+        return False
+    merge_records(parts, run_dir / "requests.jsonl", config, config.worker_count, prompts)
+    return True
+
+
+def build_run_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None) -> Report:
     run = load_run(run_dir)
     problems = list(run.problems)
     if harness_error:
         problems.append(f"harness: {harness_error}")
-    return build_report(run.info, run.requests, run.calls, run.events, data_problems=tuple(problems))
+    report = build_report(run.info, run.requests, run.calls, run.events, data_problems=tuple(problems),
+                          prompts=run.prompts, severity_reading=severity_reading)
+    return _unknown_after_failure(report)
 
 
-def finish_report(run_dir: Path, harness_error: str | None = None) -> bool | None:
-    """Build and write the report; True/False = every expectation held or not; None = no report."""
+def _unknown_after_failure(report: Report) -> Report:
+    """After a harness failure no expectation is judged: each reads "unknown", none passes.
+
+    With the fakes dead the gateway's fallback "succeeds"; with the gateway dead its breakers'
+    last events are not their end states.  A figure the dead process would have supplied is not
+    assumed, so the measured value is kept only as detail.
+    """
+    failures = report.info.harness_failure
+    if not failures:
+        return report
+    from drill.live.harness import describe
+
+    why = "; ".join(describe(dict(f)) for f in failures)
+    expectations = tuple(
+        replace(e, passed=False, observed="unknown (the harness failed)",
+                detail=f"as measured: {e.observed}; {why}") for e in report.expectations)
+    return replace(report, expectations=expectations, passed=False)
+
+
+def finish_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None) -> bool | None:
+    """Build and write the report; True/False = every expectation held or not; None = no report.
+
+    ``severity_reading`` (``reports.severity.READINGS``) overrides the run's reading of "failed"."""
     try:
-        report = build_run_report(run_dir, harness_error)
+        report = build_run_report(run_dir, harness_error, severity_reading)
     except RunDataError as exc:
         (run_dir / "report-error.txt").write_text(f"{exc}\n", encoding="utf-8")
         return None
-    write_all(report, run_dir)
+    try:
+        write_all(report, run_dir)
+    except Exception:  # a writer's bug must not cost the verdict, nor end in a traceback
+        failure = traceback.format_exc()
+        try:
+            write_all(report, run_dir, plots=False)   # most often a plot: the rest still stands
+        except Exception:
+            (run_dir / "report-error.txt").write_text(f"writing the report failed:\n{failure}\n"
+                                                      f"{traceback.format_exc()}", encoding="utf-8")
+            return None
+        (run_dir / "report-error.txt").write_text(f"the plots failed (report written without them):\n{failure}",
+                                                  encoding="utf-8")
     return bool(report.passed)

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,17 +25,24 @@ from urllib.parse import urlparse
 import httpx
 import yaml
 
-from drill.load.config import LoadConfig
+from drill.load.config import ENDPOINT_PATHS, LoadConfig
 from drill.load.runner import LoadResult, run_load
-from drill.load.schedule import Stage as LoadStage
 from drill.supervisor import ManagedProcess, Supervisor
-from fake_providers.corpus import CORPORA, REFERENCE_DATE, generate_corpus
 from fake_providers.proxy.client import ToxiproxyClient
 from gateway.outcomes import PROVIDERS
 from reports.records import EventRecord
+from workload.corpus import corpus_rows
+from workload.schedule import Stage as LoadStage
 
+from .calibrate import calibrate
 from .collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
+from .compression import check_compression
+from .fake_calls import write_fake_calls
+from .harness import HarnessFailure, StackWatch, load_failure, record_outcome
 from .plan import LivePlan, Step
+from .prometheus import at_epoch, record_alerts, start_for_run, write_comparison
+from .scrape import start_scraper
+from .target import UPSTREAMS_FILE, Target, upstreams, wait_ready
 from .timeline import TimelineDriver
 from .view import LiveView
 
@@ -84,12 +91,26 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = True) -> LiveResult:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("requests.jsonl", "calls.jsonl", "events.jsonl", "gateway-events.jsonl", "clock.json"):
-        (run_dir / stale).unlink(missing_ok=True)
-    (run_dir / "run.json").write_text(json.dumps(plan.run_info.to_dict(), indent=2, ensure_ascii=False) + "\n",
+class CompressionUnsafe(RuntimeError):
+    """The measured overhead makes this time_scale dishonest; the run stops before its load."""
+
+
+def _write_run_info(run_dir: Path, info: Any) -> None:
+    (run_dir / "run.json").write_text(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
+
+
+def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = True,
+             force: bool = False, prometheus: bool = False) -> LiveResult:
+    """Run ``plan``; ``force`` runs a time_scale the compression check finds unsafe (run.json says so)."""
+    if force and not plan.compression.safe:
+        plan = replace(plan, run_info=replace(plan.run_info,
+                                              compression={**plan.run_info.compression, "forced": True}))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("requests.jsonl", "merge.json", "calls.jsonl", "events.jsonl", "gateway-events.jsonl", "clock.json",
+                  UPSTREAMS_FILE):
+        (run_dir / stale).unlink(missing_ok=True)
+    _write_run_info(run_dir, plan.run_info)
     source = Path(plan.scenario.source)
     if source.is_file():
         shutil.copyfile(source, run_dir / "scenario.yaml")
@@ -97,10 +118,13 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
     harness_error: str | None = None
     load: LoadResult | None = None
     interrupted: int | None = None
+    failures: list[dict[str, Any]] = []
     with _signals_interrupt():
         try:
             with Supervisor(run_dir / "logs") as sup:
-                load = _run_processes(plan, run_dir, sup, events, workers, view)
+                load = _run_processes(plan, run_dir, sup, events, workers, view, force, prometheus)
+        except HarnessFailure as exc:   # a process of the run died: say which and when, exit 3
+            harness_error, failures, load = str(exc), exc.entries, exc.load
         except KeyboardInterrupt as exc:
             interrupted = exc.signum if isinstance(exc, RunInterrupted) else signal.SIGINT
             harness_error = f"interrupted by {signal.Signals(interrupted).name}"
@@ -108,13 +132,18 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
             harness_error = f"{type(exc).__name__}: {exc}"
         finally:
             events.close()
+        if harness_error is not None and not failures and interrupted is None:
+            failures = [{"process": "llmdrill", "detail": harness_error, "unknown_after": ["everything after it"]}]
+        record_outcome(run_dir, failures)
         collect_gateway_events(run_dir)
         passed = finish_report(run_dir, harness_error)
+        if prometheus:
+            write_comparison(run_dir)
     return LiveResult(run_dir, passed, harness_error, load, interrupted)
 
 
 def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: JsonlAppender, workers: int,
-                   view: bool) -> LoadResult:
+                   view: bool, force: bool = False, prometheus: bool = False) -> LoadResult:
     scenario = plan.run
     prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
     fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
@@ -129,27 +158,31 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
         created = toxiproxy.create_proxy(provider, upstream=f"{upstream.hostname}:{upstream.port}",
                                          listen="127.0.0.1:0")
         gateway_urls[provider] = f"http://{created.listen}"
-    config_path = run_dir / "gateway-config.yaml"
-    config_path.write_text(yaml.safe_dump(plan.gateway_overrides, allow_unicode=True, sort_keys=False),
-                           encoding="utf-8")
-    env = {f"LLMDRILL_{p.upper()}_URL": url for p, url in gateway_urls.items()}
-    # The gateway logs raw CLOCK_MONOTONIC seconds (epoch 0); collection subtracts the run's epoch,
-    # which is fixed only once every process is up, so no start-up delay eats into the schedule.
-    gateway = sup.start("gateway", [PY, "-m", "drill.cli", "gateway", "--config", str(config_path),
-                                    "--events", str(run_dir / "gateway-events.jsonl"), "--epoch", "0"],
-                        env=env)
-    assert gateway.address is not None
-    sup.wait_http_ready(gateway.address + "/healthz", timeout_s=20, process=gateway)
+    gateway: ManagedProcess | None = None
+    if plan.target is None:
+        gateway = _start_gateway(plan, run_dir, sup, gateway_urls)
+        assert gateway.address is not None
+        host = gateway.address
+    else:
+        host = _await_target(plan.target, run_dir, gateway_urls, sup)
+    prompts_path = _write_prompts(plan, run_dir)
+    if gateway is not None:
+        _calibrate(plan, run_dir, host, fake_urls, prompts_path, force)
+    prom = start_for_run(sup, run_dir, host, plan.run_info) if prometheus and gateway is not None else None
     epoch = time.monotonic() + START_LEAD_S + (2.0 if workers else 0.0)
+    prom = at_epoch(prom, epoch) if prom is not None else None
     write_clock(run_dir, epoch)
     for provider in PROVIDERS:
         r = httpx.put(fake_urls[provider] + "/_control/faults", json={**plan.fault_plan, "epoch": epoch}, timeout=10)
         if r.status_code != 200:
             raise RuntimeError(f"the {provider} fake refused the fault plan: {r.text[:300]}")
     events.write(EventRecord(round(time.monotonic() - epoch, 6), "run",
-                             {"gateway": gateway.address, "fakes": fake_urls, "proxy": proxy_api,
-                              "through_proxy": gateway_urls}))
-    prompts_path = _write_prompts(plan, run_dir)
+                             {"gateway": host, "target": plan.target is not None, "fakes": fake_urls,
+                              "proxy": proxy_api, "through_proxy": gateway_urls}))
+    for skipped in (plan.run_info.target.get("skipped_admin_actions", []) if plan.target else []):
+        events.write(EventRecord(float(skipped["at_s"]), "action",
+                                 {"admin": skipped["body"], "applied": False,
+                                  "why": "the target has no llmdrill admin API"}))
     load_config = LoadConfig(
         stages=tuple(LoadStage(s.until_s, s.rate) for s in scenario.load.stages),
         prompts_path=str(prompts_path),
@@ -158,25 +191,91 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
         arrival=scenario.load.arrival,
         epoch_monotonic=epoch,
         client_timeout_s=scenario.load.client_timeout_s,
+        path=ENDPOINT_PATHS[plan.endpoint],
+        endpoint=plan.endpoint,
+        model=plan.target.model if plan.target is not None else None,
+        headers=dict(plan.target.headers) if plan.target is not None else {},
     )
+    watch = StackWatch(sup, epoch, plan.scenario.time_scale, events.write)
     driver = TimelineDriver(plan.steps, epoch, _applier(toxiproxy, gateway), events.write)
-    live = LiveView(plan, run_dir, epoch, gateway.address) if view else None
+    live = LiveView(plan, run_dir, epoch, host if gateway is not None else None) if view else None
+    scraper = start_scraper(host, run_dir, epoch, plan.scenario.time_scale) if gateway is not None else None
     driver.start()
     if live is not None:
         live.start()
     try:
-        result = run_load(load_config, gateway.address, workers=workers, log_dir=run_dir / "logs" / "load")
+        result = run_load(load_config, host, workers=workers, log_dir=run_dir / "logs" / "load",
+                          abort=watch.abort)
     finally:
+        if scraper is not None:
+            scraper.stop()
+        watch.stop()
         driver.stop()
         if live is not None:
             live.stop()
+    locust = [] if watch.entries else load_failure(result.exit_code, result.worker_exit_codes, result.killed,
+                                                    epoch, plan.scenario.time_scale, events.write,
+                                                    result.stopped_monotonic)
     _record_limits(plan, fake_urls, epoch, events)
     _save_stats(fake_urls, gateway, run_dir)
+    if gateway is None:   # no gateway log to read: the calls are what the fakes saw
+        _, problems = write_fake_calls(fake_urls, run_dir)
+        for problem in problems:
+            events.write(EventRecord(round(time.monotonic() - epoch, 6), "data_problem", {"detail": problem}))
+    if prom is not None:
+        record_alerts(prom, run_dir, plan.scenario.duration_s)
+    failure = watch.failure(result, locust)
     if proxy_api.startswith("http") and not _we_started_proxy(sup):
         for provider in PROVIDERS:   # an external Toxiproxy keeps running: leave it as we found it
             with contextlib.suppress(Exception):
                 toxiproxy.destroy_proxy(provider)
+    if failure is not None:
+        raise failure
     return result
+
+
+def _start_gateway(plan: LivePlan, run_dir: Path, sup: Supervisor, through_proxy: dict[str, str]) -> ManagedProcess:
+    config_path = run_dir / "gateway-config.yaml"
+    config_path.write_text(yaml.safe_dump(plan.gateway_overrides, allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    env = {f"LLMDRILL_{p.upper()}_URL": url for p, url in through_proxy.items()}
+    # The gateway logs raw CLOCK_MONOTONIC seconds (epoch 0); collection subtracts the run's epoch,
+    # which is fixed only once every process is up, so no start-up delay eats into the schedule.
+    gateway = sup.start("gateway", [PY, "-m", "drill.cli", "gateway", "--config", str(config_path),
+                                    "--events", str(run_dir / "gateway-events.jsonl"), "--epoch", "0"],
+                        env=env)
+    assert gateway.address is not None
+    sup.wait_http_ready(gateway.address + "/healthz", timeout_s=20, process=gateway)
+    return gateway
+
+
+def _await_target(target: Target, run_dir: Path, through_proxy: dict[str, str], sup: Supervisor) -> str:
+    """Say where the target's providers are (stdout and target-upstreams.json), then wait for it."""
+    names = upstreams(through_proxy)
+    (run_dir / UPSTREAMS_FILE).write_text(json.dumps({"target": target.url, "providers": names}, indent=2) + "\n",
+                                          encoding="utf-8")
+    print(f"target {target.url}: point its providers at the fakes (also in {run_dir / UPSTREAMS_FILE}):")
+    for provider, entry in names.items():
+        print(f"  {provider:7s} {entry['api']}: {entry['base_url']}")
+    sys.stdout.flush()
+    waited = wait_ready(target, abort=lambda: any(not p.alive() for p in sup.processes.values()))
+    print(f"target {target.url} answered after {waited:.1f}s; the drill starts", flush=True)
+    return target.url
+
+
+def _calibrate(plan: LivePlan, run_dir: Path, gateway_url: str, fake_urls: dict[str, str], prompts_path: Path,
+               force: bool) -> None:
+    """Measure the overhead, record it with the check it implies, and stop here if that check fails."""
+    overhead = calibrate(gateway_url, fake_urls, json.loads(prompts_path.read_text(encoding="utf-8")))
+    check = check_compression(plan.scenario, max_rate_per_s=plan.compression.max_rate_per_s,
+                              overhead_s=overhead.p50_s, overhead_source="measured")
+    compression = check.to_dict()
+    compression["before_start"] = plan.compression.to_dict()
+    if force and not (check.safe and plan.compression.safe):
+        compression["forced"] = True
+    _write_run_info(run_dir, replace(plan.run_info, overhead=overhead.to_dict(), compression=compression))
+    if not check.safe and not force:
+        raise CompressionUnsafe(f"calibration: {check.message()}")
 
 
 def _start_proxy(sup: Supervisor) -> str:
@@ -205,7 +304,7 @@ def _we_started_proxy(sup: Supervisor) -> bool:
     return "proxy" in sup.processes
 
 
-def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess) -> Any:
+def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess | None) -> Any:
     def apply(step: Step) -> None:
         if step.kind == "toxic_add":
             b = step.body
@@ -218,6 +317,8 @@ def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess) -> Any:
         elif step.kind == "proxy_up":
             toxiproxy.enable(step.target)
         elif step.kind == "admin":
+            if gateway is None:
+                raise RuntimeError("admin action without a gateway of ours (a --target run skips them)")
             r = httpx.put(f"{gateway.address}/admin/config", json=step.body, timeout=5)
             if r.status_code != 200:
                 raise RuntimeError(f"admin action refused ({r.status_code}): {r.text[:200]}")
@@ -227,9 +328,7 @@ def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess) -> Any:
 
 
 def _write_prompts(plan: LivePlan, run_dir: Path) -> Path:
-    p = plan.run.load.prompts
-    cases = generate_corpus(seed=p.seed, n=p.n, style=CORPORA[p.corpus])
-    rows = [{**asdict(c), "reference_date": REFERENCE_DATE.isoformat()} for c in cases]
+    rows = corpus_rows(plan.run.load.prompts)   # the twin sends the same prompts (workload.corpus)
     path = run_dir / "prompts.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return path
@@ -255,11 +354,16 @@ def _record_limits(plan: LivePlan, fake_urls: dict[str, str], epoch: float, even
             remaining = limits.get("rate_limit", {}).get("requests_remaining")
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             limits, remaining = {"error": str(exc)}, None
+        # The fake speaks per minute of run time; the report reads per scenario minute (rates × s).
+        if isinstance(remaining, int | float) and not isinstance(remaining, bool):
+            remaining = int(remaining * plan.scenario.time_scale)
         events.write(EventRecord(round(time.monotonic() - epoch, 6), "limits",
-                                 {"provider": provider, "requests_remaining": remaining, "limits": limits}))
+                                 {"provider": provider, "requests_remaining": remaining, "limits": limits,
+                                  "units": "requests_remaining per scenario minute; limits as the fake "
+                                           "reports them, per run minute"}))
 
 
-def _save_stats(fake_urls: dict[str, str], gateway: ManagedProcess, run_dir: Path) -> None:
+def _save_stats(fake_urls: dict[str, str], gateway: ManagedProcess | None, run_dir: Path) -> None:
     stats: dict[str, Any] = {}
     for provider, url in fake_urls.items():
         try:
@@ -267,6 +371,8 @@ def _save_stats(fake_urls: dict[str, str], gateway: ManagedProcess, run_dir: Pat
         except (httpx.HTTPError, ValueError) as exc:
             stats[provider] = {"error": str(exc)}
     (run_dir / "fakes-stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+    if gateway is None:
+        return
     try:
         metrics = httpx.get(f"{gateway.address}/metrics", timeout=5).text
         (run_dir / "gateway-metrics.txt").write_text(metrics, encoding="utf-8")

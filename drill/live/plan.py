@@ -8,16 +8,26 @@ is refused before any process is started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from fake_providers.faults import DEFAULT_BASELINE
 from fake_providers.faults.plan import FaultPlan, FaultPlanError
-from gateway.config import ConfigError, config_from_mapping
+from gateway.config import ConfigError, GatewayConfig, config_from_mapping
 from gateway.outcomes import PROVIDERS
 from reports.runinfo import FaultWindow, Phase, RunInfo
 from scenarios.problems import Problem
+from scenarios.scaling import run_per_minute
 from scenarios.schema import Scenario
+from workload.gold_probe_cases import with_gold_probe
+
+from .compression import DEFAULT_OVERHEAD_S, CompressionCheck, check_compression
+from .target import Target, run_info_target
+
+#: The gateway's rate-limit window: its minute, compressed with the run (``gateway.core.stack``).
+_GATEWAY_WINDOW_S = 60.0
+#: Settings never written into run.json.
+_SECRETS = ("api_key", "admin_token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +45,17 @@ class Step:
 class LivePlan:
     scenario: Scenario             # as written (scenario seconds)
     run: Scenario                  # scaled: run seconds
-    gateway_overrides: dict[str, Any]
+    gateway_overrides: dict[str, Any]   # durations in scenario units (the gateway scales them), rates in run units
     fault_plan: dict[str, Any]     # body of PUT /_control/faults, without epoch
     steps: tuple[Step, ...]
     run_info: RunInfo
+    compression: CompressionCheck  # before the run: with the estimated overhead
+    target: Target | None = None   # a gateway run by someone else: we start none (``with_target``)
+
+    @property
+    def endpoint(self) -> str:
+        """What the load sends: a target speaks OpenAI chat completions whatever the scenario says."""
+        return "chat" if self.target is not None else self.scenario.load.endpoint
 
 
 class PlanError(Exception):
@@ -47,13 +64,24 @@ class PlanError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> LivePlan:
+def make_plan(
+    scenario: Scenario,
+    mode: Literal["live", "sim"] = "live",
+    *,
+    max_rate_per_s: float | None = None,
+    overhead_s: float = DEFAULT_OVERHEAD_S,
+) -> LivePlan:
+    """The plan of ``scenario`` (as written); ``max_rate_per_s`` None reads ``$LLMDRILL_MAX_RATE``."""
+    from .compression import max_rate_from_env
+
     problems: list[Problem] = []
     overrides = dict(scenario.stack_config())
     overrides["time_scale"] = scenario.time_scale
     overrides.setdefault("seed", scenario.seed)
+    overrides = with_gold_probe(overrides, scenario)   # the gateway has no corpus: the harness hands it gold cases
+    stack: GatewayConfig | None = None
     try:
-        config_from_mapping(overrides, "stack")
+        stack = config_from_mapping(overrides, "stack")
     except ConfigError as exc:
         for text in exc.problems:
             path, _, message = text.partition(": ")
@@ -68,11 +96,11 @@ def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> Live
         FaultPlan.parse(fault_plan)
     except FaultPlanError as exc:
         problems.append(scenario.problem(exc.field_path or "faults", exc.message))
-    if scenario.load.endpoint != "parse":
-        problems.append(scenario.problem("load.endpoint", "the live runner drives the user journey "
-                                         "(/v1/appointments/parse) only; 'chat' load is not supported yet"))
     if problems:
         raise PlanError(problems)
+    assert stack is not None  # no problems: the stack validated
+    scenario_rpm = _quotas(stack)
+    overrides = _with_run_rates(overrides, stack, scenario.time_scale)
     run = scenario.scaled()
     steps: list[Step] = []
     for net in run.network:
@@ -100,11 +128,70 @@ def make_plan(scenario: Scenario, mode: Literal["live", "sim"] = "live") -> Live
         faults=tuple(FaultWindow(w.index, w.at_s, w.until_s, w.provider, w.label) for w in scenario.windows()),
         phases=tuple(Phase(p.name, p.at_s, p.until_s) for p in scenario.phases),
         expectations=tuple(scenario.expect),
-        quotas_rpm=_quotas(overrides),
+        quotas_rpm=scenario_rpm,
+        config=effective_config(stack, config_from_mapping(overrides, "stack")),
     )
-    return LivePlan(scenario, run, overrides, fault_plan, tuple(steps), info)
+    try:
+        max_rate = max_rate_from_env() if max_rate_per_s is None else max_rate_per_s
+    except ValueError as exc:
+        raise PlanError([Problem("environment", 0, "", str(exc))]) from None
+    compression = check_compression(scenario, max_rate_per_s=max_rate, overhead_s=overhead_s)
+    info = replace(info, compression=compression.to_dict())
+    return LivePlan(scenario, run, overrides, fault_plan, tuple(steps), info, compression)
 
 
-def _quotas(overrides: dict[str, Any]) -> dict[str, float]:
-    config = config_from_mapping(overrides, "stack")
+def _quotas(config: GatewayConfig) -> dict[str, float]:
+    """The gateway's own limits per provider, in scenario requests per minute (what reports speak)."""
     return {name: float(p.rpm) for name, p in config.providers.items() if p.rpm is not None}
+
+
+def _with_run_rates(overrides: dict[str, Any], stack: GatewayConfig, k: float) -> dict[str, Any]:
+    """``overrides`` with every provider's rpm/tpm (its defaults included) in run units.
+
+    The gateway scales its own durations by ``time_scale`` but reads rpm/tpm as written; so that its
+    compressed window holds what the scenario's minute holds, the rates go out multiplied by 1/k.
+    """
+    out = dict(overrides)
+    providers = {name: dict(entry or {}) for name, entry in (overrides.get("providers") or {}).items()}
+    for name, settings in stack.providers.items():
+        for key in ("rpm", "tpm"):
+            value = getattr(settings, key)
+            if value is not None:
+                providers.setdefault(name, {})[key] = run_per_minute(value, _GATEWAY_WINDOW_S, k)
+    if providers:
+        out["providers"] = providers
+    return out
+
+
+def _public(config: GatewayConfig) -> dict[str, Any]:
+    data: dict[str, Any] = config.model_dump(mode="json")
+    data.pop("admin_token", None)
+    for entry in data.get("providers", {}).values():
+        for key in _SECRETS:
+            entry.pop(key, None)
+    return data
+
+
+def effective_config(stack: GatewayConfig, gateway: GatewayConfig) -> dict[str, Any]:
+    """What run.json records: the provider pin and every stack setting, validated, without secrets.
+
+    ``stack`` is in scenario units; ``gateway`` is what the gateway is given (its durations still in
+    scenario units, which it multiplies by ``time_scale``; its rpm/tpm per run minute). Provider URLs
+    and keys come from the run's environment and are not recorded.
+    """
+    return {
+        "provider": stack.provider,
+        "time_scale": stack.time_scale,
+        "stack": _public(stack),
+        "gateway": _public(gateway),
+    }
+
+
+def with_target(plan: LivePlan, target: Target) -> LivePlan:
+    """``plan`` against a gateway that is not ours: no admin steps (the target has no llmdrill admin
+    API; each skipped one is listed in run.json), and run.json's ``target`` says what is unavailable."""
+    skipped = [{"at_s": s.at_s, "body": s.body} for s in plan.steps if s.kind == "admin"]
+    info = dict(run_info_target(target))
+    info["skipped_admin_actions"] = skipped
+    steps = tuple(s for s in plan.steps if s.kind != "admin")
+    return replace(plan, steps=steps, target=target, run_info=replace(plan.run_info, target=info))

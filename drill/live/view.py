@@ -1,8 +1,10 @@
 """The live terminal view: phase, request rate, p95, errors, alerts, breakers, severity.
 
-Reads the run's own record files as they grow (never the processes' memory), so
-what it shows is what the report will be built from.  On a terminal it redraws
-one line; in a log (CI) it prints a line every few seconds.
+Reads the run's own record files as they grow (never the processes' memory), and judges them with
+the report's own evaluator (``reports.live.snapshot``): the same rules, overrides, evaluation points
+and severity windows as the report.  What the facilitator sees firing is what the report will say
+fired, and a rule without enough samples shows as "no data", as in the report.  On a terminal it
+redraws one line; in a log (CI) it prints a line every few seconds.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from typing import Any
 
 import httpx
 
+from reports.live import horizon_s, snapshot
+from reports.records import CallRecord, EventRecord, RequestRecord, request_from_dict
+from reports.report import rescale
+from reports.rules import apply_overrides
+
 from .plan import LivePlan
 
+#: the request-rate figure's window (wall seconds); verdicts use the rules' own windows
 WINDOW_S = 10.0
+SEVERITY_WINDOW_S = 60.0
 
 
 class _Tail:
@@ -55,14 +64,19 @@ class LiveView:
         self._plan = plan
         self._epoch = epoch
         self._gateway = gateway_url
+        self._info = plan.run_info
+        self._rules = apply_overrides(plan.run_info.rules)
+        # records older than this (wall seconds) can no longer change a verdict
+        self._keep_s = horizon_s(self._rules, SEVERITY_WINDOW_S) * self._info.time_scale
         # Locust processes append to their own files while the run goes; requests.jsonl is the merge at the end.
         self._load_dir = run_dir / "logs" / "load"
         self._requests: dict[Path, _Tail] = {}
         self._calls = _Tail(run_dir / "gateway-events.jsonl")
         self._tty = sys.stderr.isatty()
         self._period = period_s if period_s is not None else (1.0 if self._tty else 5.0)
-        self._done: deque[tuple[float, dict[str, Any]]] = deque()
-        self._upstream: deque[tuple[float, dict[str, Any]]] = deque()
+        self._done: deque[tuple[float, RequestRecord]] = deque()
+        self._upstream: deque[tuple[float, CallRecord]] = deque()
+        self._events: list[EventRecord] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-view", daemon=True)
 
@@ -85,62 +99,60 @@ class LiveView:
             sys.stderr.write(("\r\x1b[2K" if self._tty else "") + line + ("" if self._tty else "\n"))
             sys.stderr.flush()
 
-    def render(self, now_s: float) -> str:
+    def _ingest(self) -> None:
         for path in sorted(self._load_dir.glob("requests.w*.jsonl")):
             self._requests.setdefault(path, _Tail(path))
-        for r in (r for tail in self._requests.values() for r in tail.lines()):
-            end = float(r.get("intended_s") or 0) + float(r.get("latency_s") or 0)
-            self._done.append((end, r))
+        for raw in (r for tail in self._requests.values() for r in tail.lines()):
+            if "outcome" not in raw:
+                continue  # a sent mark, not a record
+            try:
+                rec = request_from_dict(raw)
+            except TypeError:
+                continue  # a record the merge will report; the view only shows
+            self._done.append((rec.intended_s + (rec.latency_s or 0.0), rec))
         for c in self._calls.lines():
+            # the gateway logs raw monotonic seconds; place them on the run's time
             if c.get("record") == "call" and not c.get("probe"):
-                # the gateway logs raw monotonic seconds; place them on the run's time
-                self._upstream.append((float(c["t_s"]) - self._epoch + float(c["latency_s"]), c))
+                call = CallRecord(float(c["t_s"]) - self._epoch, str(c["provider"]), float(c["latency_s"]),
+                                  str(c["result"]), c.get("status"))
+                self._upstream.append((call.t_s + call.latency_s, call))
+            elif c.get("record") == "event":
+                self._events.append(EventRecord(float(c["t_s"]) - self._epoch, str(c["kind"]),
+                                                dict(c.get("detail") or {})))
+
+    def render(self, now_s: float) -> str:
+        self._ingest()
         for q in (self._done, self._upstream):
-            while q and q[0][0] < now_s - WINDOW_S:
+            while q and q[0][0] < now_s - self._keep_s:
                 q.popleft()
-        recent = [r for _, r in self._done]
-        n = len(recent)
-        failed = sum(1 for r in recent if r.get("outcome") != "ok")
-        fallback = sum(1 for r in recent if r.get("fallback"))
-        lat = sorted(float(r["latency_s"]) for r in recent if r.get("latency_s") is not None)
-        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else None
-        scale = self._plan.run_info.time_scale
+        scale = self._info.time_scale
+        requests = [r for _, r in self._done]
+        calls = [c for _, c in self._upstream]
+        events = self._events
+        if scale != 1.0:
+            requests, calls, events = rescale(scale, requests, calls, events)
+        # the finished report's end, hence its evaluation step
+        planned = self._info.duration_s if self._info.duration_s is not None else self._plan.scenario.duration_s
+        snap = snapshot(self._info, self._rules, requests, calls, events, now_s / scale, planned,
+                        SEVERITY_WINDOW_S)
+        recent = sum(1 for end, _ in self._done if end >= now_s - WINDOW_S)
+        fallback = sum(1 for end, r in self._done if end >= now_s - WINDOW_S and r.fallback)
         phase = next((p.name for p in self._plan.run.phases if p.at_s <= now_s < p.until_s), "-")
-        duration = self._plan.run.duration_s
-        fail_rate = failed / n if n else 0.0
-        severity = "P1" if n and failed == n else "P2" if fail_rate > 0.5 else "P3" if fail_rate > 0.2 else \
-            ("P4?" if self._alerts() else "none")
+        run_duration = self._plan.run.duration_s
+        n = snap.window_requests
         parts = [
-            f"[{min(now_s, duration):6.1f}s/{duration:.0f}s]",
+            f"[{min(now_s, run_duration):6.1f}s/{run_duration:.0f}s]",
             f"phase {phase}",
-            f"{n / WINDOW_S:5.1f} req/s",
-            f"p95 {p95 / scale:6.2f}s" if p95 is not None else "p95    -  ",
-            f"failed {fail_rate:5.1%}",
-            f"fallback {fallback / n if n else 0:5.1%}",
-            f"alerts {','.join(self._alerts()) or '-'}",
+            f"{recent / WINDOW_S:5.1f} req/s",
+            f"p95 {snap.window_p95_s:6.2f}s" if snap.window_p95_s is not None else "p95    -  ",
+            f"failed {snap.window_failed / n if n else 0:5.1%}",
+            f"fallback {fallback / recent if recent else 0:5.1%}",
+            f"alerts {','.join(snap.firing) or '-'}",
+            f"no data {len(snap.no_data)}",
             f"breakers {self._breakers()}",
-            f"severity {severity}",
+            f"severity {snap.severity}",
         ]
         return "  ".join(parts)
-
-    def _alerts(self) -> list[str]:
-        calls = [c for _, c in self._upstream]
-        if len(calls) < 20:
-            return []
-        n = len(calls)
-        share = {k: sum(1 for c in calls if c.get("result") == k) / n
-                 for k in ("timeout", "rate_limited", "server_error", "overloaded", "connection_refused",
-                           "connection_reset")}
-        out = []
-        if share["timeout"] > 0.05:
-            out.append("timeout_rate")
-        if share["rate_limited"] > 0.01:
-            out.append("429_rate")
-        if share["server_error"] + share["overloaded"] > 0.5:
-            out.append("500_rate")
-        if share["connection_refused"] + share["connection_reset"] > 0.5:
-            out.append("connection_errors")
-        return out
 
     def _breakers(self) -> str:
         if self._gateway is None:

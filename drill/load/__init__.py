@@ -4,11 +4,12 @@ Importing this package never imports gevent or Locust (they monkey-patch the
 process); only ``locustfile.py`` and ``open_user.py``, loaded inside Locust, do.
 """
 
+from workload.prompts import Gold, Prompt, PromptsError, choose_prompt, load_prompts, parse_prompts
+from workload.schedule import Arrival, ScheduleError, Stage, arrival_times, arrivals, expected_count, schedule_end
+
 from .config import CONFIG_ENV, ConfigError, LoadConfig, load_config, parse_config, write_config
 from .merge import MergeResult, merge_records, read_records
-from .prompts import Gold, Prompt, PromptsError, choose_prompt, load_prompts, parse_prompts
 from .runner import LoadResult, run_load
-from .schedule import Arrival, ScheduleError, Stage, arrival_times, arrivals, expected_count, schedule_end
 
 __all__ = [
     "CONFIG_ENV",

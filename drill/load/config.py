@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .schedule import PROCESSES, ScheduleError, Stage, validate_schedule
+from workload.schedule import PROCESSES, ScheduleError, Stage, validate_schedule
 
-__all__ = ["CONFIG_ENV", "ConfigError", "LoadConfig", "load_config", "parse_config", "write_config"]
+__all__ = ["CONFIG_ENV", "ENDPOINTS", "ENDPOINT_PATHS", "ConfigError", "LoadConfig", "load_config", "parse_config",
+           "write_config"]
 
 CONFIG_ENV = "LLMDRILL_LOAD_CONFIG"
+ENDPOINTS = ("parse", "chat")
+#: where each endpoint's requests go on a gateway
+ENDPOINT_PATHS = {"parse": "/v1/appointments/parse", "chat": "/v1/chat/completions"}
 
 
 class ConfigError(ValueError):
@@ -36,6 +40,13 @@ class LoadConfig:
     worker_index: int = 0
     worker_count: int = 1
     path: str = "/v1/appointments/parse"
+    #: what the user sends: "parse" (the user journey's {prompt}) or "chat" (an OpenAI chat completion
+    #: carrying the parsing contract, docs/contracts.md section 2)
+    endpoint: str = "parse"
+    #: the chat body's "model" (a target gateway routes by it); None leaves it out
+    model: str | None = None
+    #: extra request headers (a target gateway's routing or auth headers)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -56,6 +67,13 @@ class LoadConfig:
                 raise ConfigError(f"{name}: must be a non-empty path string, got {value!r}")
         if not isinstance(self.path, str) or not self.path.startswith("/"):
             raise ConfigError(f"path: must start with '/', got {self.path!r}")
+        if self.endpoint not in ENDPOINTS:
+            raise ConfigError(f"endpoint: must be one of {', '.join(ENDPOINTS)}, got {self.endpoint!r}")
+        if self.model is not None and (not isinstance(self.model, str) or not self.model):
+            raise ConfigError(f"model: must be a non-empty string or null, got {self.model!r}")
+        if not isinstance(self.headers, dict) or not all(
+                isinstance(k, str) and k and isinstance(v, str) for k, v in self.headers.items()):
+            raise ConfigError(f"headers: must be an object of header name -> string, got {self.headers!r}")
 
     @property
     def end_s(self) -> float:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import errno
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPParseError
 
-__all__ = ["ClientPool", "HttpAnswer", "RequestFailed"]
+__all__ = ["KEPT_HEADERS", "ClientPool", "HttpAnswer", "RequestFailed"]
 
 _REFUSED = {errno.ECONNREFUSED}
+#: what our gateway says about an answer in headers (docs/contracts.md section 6); others send none
+KEPT_HEADERS = ("x-llmdrill-provider", "x-llmdrill-cache", "x-llmdrill-attempts")
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN}
 
 
@@ -33,6 +35,8 @@ class RequestFailed(Exception):
 class HttpAnswer:
     status: int
     body: bytes
+    #: the few answer headers a record reads (lower-case names); the rest are not kept
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _classify(exc: BaseException) -> str:
@@ -72,22 +76,27 @@ class ClientPool:
             network_timeout=timeout_s,
         )
 
-    def post_json(self, path: str, body: bytes, timeout_s: float) -> HttpAnswer:
-        """POST and read the whole answer within ``timeout_s``; raises ``RequestFailed``."""
+    def post_json(self, path: str, body: bytes, timeout_s: float,
+                  headers: dict[str, str] | None = None) -> HttpAnswer:
+        """POST and read the whole answer within ``timeout_s``; raises ``RequestFailed``.
+
+        ``headers`` go out besides the JSON content type (e.g. a target gateway's Authorization).
+        """
         client = self._client(timeout_s)
         reusable = False
         deadline = gevent.Timeout(timeout_s)
         deadline.start()
         try:
             response = client.request(
-                "POST", self._prefix + path, body=body, headers={"Content-Type": "application/json"}
+                "POST", self._prefix + path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
             )
             try:
                 data = response.read()
                 reusable = not response.should_close()
+                kept = {name: str(response.get(name)) for name in KEPT_HEADERS if response.get(name) is not None}
             finally:
                 response.release()
-            return HttpAnswer(response.status_code, data)
+            return HttpAnswer(response.status_code, data, kept)
         except gevent.Timeout as exc:
             if exc is not deadline:
                 raise

@@ -11,7 +11,7 @@ from locust.env import Environment
 
 from drill.load.config import CONFIG_ENV, ConfigError
 from drill.load.open_user import OpenModelUser, install_hooks, load_process_setup
-from drill.load.prompts import PromptsError
+from workload.prompts import PromptsError
 
 __all__ = ["OpenModelUser"]
 

@@ -23,13 +23,16 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from reports.records import OK, RequestRecord
+from workload import outcome
+from workload.chat_outcome import chat_answered
+from workload.deadline import client_timeout
+from workload.prompts import Prompt, choose_prompt, load_prompts
+from workload.schedule import arrivals
 
-from . import classify
+from .chat import chat_body
 from .config import LoadConfig, load_config
 from .http import ClientPool, RequestFailed
-from .prompts import Prompt, choose_prompt, load_prompts
 from .recorder import RecordSink
-from .schedule import arrivals
 
 __all__ = ["DONE_MESSAGE", "OpenModelUser", "install_hooks", "load_process_setup"]
 
@@ -103,21 +106,28 @@ class OpenModelUser(User):
     def _one(self, cfg: LoadConfig, epoch: float, rid: int, intended_s: float, prompt: Prompt) -> None:
         sink, pool = self._sink, self._pool
         assert sink is not None and pool is not None
-        body = json.dumps(prompt.body(), ensure_ascii=False).encode("utf-8")
+        chat = cfg.endpoint == "chat"
+        payload = chat_body(prompt, cfg.model) if chat else prompt.body()
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         sent_s = _now() - epoch
         sink.mark_sent(rid, sent_s)
         try:
-            answer = pool.post_json(cfg.path, body, cfg.client_timeout_s)
+            answer = pool.post_json(cfg.path, body, client_timeout(cfg.client_timeout_s, intended_s, sent_s),
+                                    cfg.headers)
         except RequestFailed as exc:
             latency = _now() - epoch - intended_s
-            record = classify.failed(rid, intended_s, sent_s, latency, exc.error, prompt.id)
+            record = outcome.failed(rid, intended_s, sent_s, latency, exc.error, prompt.id)
             self._report(record, 0, exc)
             sink.complete(record)
             return
         latency = _now() - epoch - intended_s
-        record = classify.answered(
-            rid, intended_s, sent_s, latency, answer.status, answer.body, prompt.id, prompt.gold
-        )
+        if chat:
+            record = chat_answered(rid, intended_s, sent_s, latency, answer.status, answer.body, answer.headers,
+                                   prompt.id, prompt.gold)
+        else:
+            record = outcome.answered(
+                rid, intended_s, sent_s, latency, answer.status, answer.body, prompt.id, prompt.gold
+            )
         self._report(record, len(answer.body), None if record.outcome == OK else Exception(record.error))
         sink.complete(record)
 

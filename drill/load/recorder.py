@@ -3,20 +3,29 @@
 The sink remembers every request it was told about and writes each id at most
 once, so ``sent = ok + failed + lost`` holds however the run ends: a late answer
 after ``close()`` is dropped (its LOST line is already on disk).
+
+As each request goes out, a ``{"sent": id, "sent_s": t}`` mark is written too: a
+process killed hard writes no LOST lines, and the merge tells from these marks a
+request lost in flight (sent, never answered) from one never sent.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 from reports.records import RequestRecord
+from workload.outcome import lost
 
-from .classify import lost
+__all__ = ["LOST_IN_FLIGHT", "SENT_MARK", "UNSENT", "RecordSink"]
 
-__all__ = ["RecordSink"]
+#: the key of a sent mark's line (a record line has "outcome"; a mark never does)
+SENT_MARK = "sent"
+#: RequestRecord.error of a LOST record: why it has no outcome
+LOST_IN_FLIGHT = "lost_in_flight"   # sent; the run ended (or its process died) before the answer
+UNSENT = "unsent"                   # due, never sent
 
 
 @dataclass(slots=True)
@@ -50,8 +59,9 @@ class RecordSink:
 
     def mark_sent(self, rid: int, sent_s: float) -> None:
         entry = self._pending.get(rid)
-        if entry is not None:
+        if entry is not None and self._file is not None:
             entry.sent_s = sent_s
+            self._file.write(json.dumps({SENT_MARK: rid, "sent_s": sent_s}) + "\n")
 
     def complete(self, record: RequestRecord) -> bool:
         """Write the record if its id is still pending; False if it was already accounted for."""
@@ -66,7 +76,8 @@ class RecordSink:
             return 0
         pending, self._pending = self._pending, {}
         for rid, p in sorted(pending.items(), key=lambda kv: (kv[1].intended_s, kv[0])):
-            self._write(lost(rid, p.intended_s, p.sent_s, p.prompt_id))
+            reason = UNSENT if p.sent_s is None else LOST_IN_FLIGHT
+            self._write(replace(lost(rid, p.intended_s, p.sent_s, p.prompt_id), error=reason))
         self._file.close()
         self._file = None
         return len(pending)

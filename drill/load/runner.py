@@ -13,16 +13,17 @@ import math
 import os
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reports.records import FAILED, LOST, OK
+from workload.prompts import load_prompts
 
 from ..supervisor import ManagedProcess, Supervisor
 from .config import CONFIG_ENV, LoadConfig, write_config
 from .merge import MergeResult, merge_records
-from .prompts import load_prompts
 
 __all__ = ["LOCUSTFILE", "LoadResult", "run_load"]
 
@@ -42,6 +43,8 @@ class LoadResult:
     killed: bool                     # the hard wall-clock bound was reached
     epoch_monotonic: float
     merge: MergeResult
+    #: when the load stopped (CLOCK_MONOTONIC): a Locust that died, died by then
+    stopped_monotonic: float | None = None
 
     @property
     def conserved(self) -> bool:
@@ -73,11 +76,13 @@ def run_load(
     *,
     start_lead_s: float | None = None,
     margin_s: float = 15.0,
+    abort: threading.Event | None = None,
 ) -> LoadResult:
     """Run the schedule against ``host``; returns counts, Locust's exit code and the merged records.
 
     ``config.epoch_monotonic`` is the run's t=0; when None it is set ``start_lead_s``
     in the future (default 3 s standalone, 5 s distributed) so Locust is up in time.
+    ``abort`` set (e.g. a process of the stack died) stops Locust early; the merge still runs.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise ValueError(f"workers: must be an integer >= 0, got {workers!r}")
@@ -96,6 +101,7 @@ def run_load(
     run_time = f"{math.ceil(budget - margin_s / 2)}s"  # Locust's own, graceful bound first
     common = ["--headless", "--only-summary", "-H", host, "-u", str(count), "-r", str(count)]
     killed = False
+    stopped: float | None = None
     exit_code: int | None = None
     worker_codes: tuple[int | None, ...] = ()
     interrupted: BaseException | None = None
@@ -144,8 +150,10 @@ def run_load(
                         )
                     )
             deadline = time.monotonic() + budget
-            while main.alive() and time.monotonic() < deadline:
+            while (main.alive() and time.monotonic() < deadline and not (abort and abort.is_set())
+                   and not any(w.returncode not in (None, 0) for w in worker_procs)):   # a worker died
                 time.sleep(0.1)
+            stopped = time.monotonic()
             killed = main.alive()
             # workers leave on the master's quit message; give them a moment to close their files
             settle = time.monotonic() + 5.0
@@ -174,4 +182,5 @@ def run_load(
         killed=killed,
         epoch_monotonic=epoch,
         merge=merged,
+        stopped_monotonic=stopped,
     )

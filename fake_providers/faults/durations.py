@@ -12,7 +12,11 @@ import re
 
 from fake_providers.faults.problems import FaultPlanError
 
-__all__ = ["parse_duration"]
+__all__ = ["MAX_DURATION_S", "parse_duration"]
+
+#: the longest duration a plan may write (a year and a day): past it a number is a typo or an attack,
+#: and asyncio's timers overflow long before 1e300 seconds
+MAX_DURATION_S = 366 * 86400.0
 
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(us|ms|s|m|h)")
@@ -24,7 +28,7 @@ def parse_duration(value: object, where: str) -> float:
     if isinstance(value, bool):
         raise FaultPlanError(where, f"expected a duration such as '500ms' or '2m', got boolean {value}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = float(value) if not isinstance(value, int) or abs(value) < 10**300 else math.inf
     elif isinstance(value, str):
         seconds = _parse_text(value.strip(), where)
     else:
@@ -32,6 +36,9 @@ def parse_duration(value: object, where: str) -> float:
         raise FaultPlanError(where, f"expected a duration such as '500ms' or '2m', got {shown}")
     if not math.isfinite(seconds) or seconds < 0:
         raise FaultPlanError(where, f"a duration must be finite and not negative, got {value!r}")
+    if seconds > MAX_DURATION_S:
+        raise FaultPlanError(where, f"a duration must be at most 366 days ({MAX_DURATION_S:.0f} s), "
+                                    f"got {value!r}")
     return seconds
 
 

@@ -24,6 +24,8 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "std"),
     "lognormal": ("p50", "p95"),
     "empirical": ("values",),
+    # memoryless service times: what queueing theory's M/M/c assumes (the twin's proofs use it)
+    "exponential": ("mean",),
 }
 _Z95 = 1.6448536269514722  # standard normal quantile at 0.95
 
@@ -81,6 +83,8 @@ class LatencyDist:
             return rng.uniform(p[0], p[1])
         if self.dist == "normal":
             return max(0.0, rng.gauss(p[0], p[1]))
+        if self.dist == "exponential":
+            return rng.expovariate(1.0 / p[0]) if p[0] > 0 else 0.0
         if self.dist == "lognormal":
             sigma = math.log(p[1] / p[0]) / _Z95
             return p[0] * math.exp(sigma * rng.gauss(0.0, 1.0))

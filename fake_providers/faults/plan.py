@@ -206,12 +206,11 @@ class FaultPlan:
             for i, item in enumerate(raw)
             if not (skip_network and isinstance(item, Mapping) and "network" in item)
         )
-        time_scale = read_number(body.get("time_scale", 1.0), "time_scale")
-        if time_scale <= 0:
-            raise FaultPlanError("time_scale", f"must be > 0, got {time_scale}")
+        # Past 1000x either way a replay is no longer the incident; an epoch is a CLOCK_MONOTONIC reading.
+        time_scale = read_number(body.get("time_scale", 1.0), "time_scale", minimum=0.001, maximum=1000.0)
         epoch = None
         if body.get("epoch") is not None:
-            epoch = read_number(body["epoch"], "epoch")
+            epoch = read_number(body["epoch"], "epoch", minimum=0.0, maximum=1e12)
         baseline = _parse_baseline(body.get("baseline"), "baseline")
         return cls(rules, 1.0, epoch, baseline).scaled(time_scale)
 

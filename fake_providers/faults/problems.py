@@ -79,7 +79,11 @@ def read_bool(value: object, where: str) -> bool:
     return value
 
 
-def read_int(value: object, where: str, minimum: int = 0, maximum: int | None = None) -> int:
+#: the largest count a plan may write (rpm, tpm, concurrency, queue, tokens): a billion
+MAX_COUNT = 10**9
+
+
+def read_int(value: object, where: str, minimum: int = 0, maximum: int | None = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -98,12 +102,20 @@ def read_probability(value: object, where: str) -> float:
     return number
 
 
-def read_number(value: object, where: str) -> float:
+def read_number(value: object, where: str, minimum: float | None = None, maximum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FaultPlanError(where, f"expected a number, got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:   # an integer with hundreds of digits
+        raise FaultPlanError(where, f"must be finite, got an integer of {len(str(value))} digits") from None
     if not math.isfinite(number):
         raise FaultPlanError(where, f"must be finite, got {number}")
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise FaultPlanError(where, f"must be from {minimum:g} to {maximum:g}, got {number:g}"
+                             if minimum is not None and maximum is not None else
+                             f"must be at least {minimum:g}, got {number:g}" if minimum is not None else
+                             f"must be at most {maximum:g}, got {number:g}")
     return number
 
 

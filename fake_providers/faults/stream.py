@@ -44,9 +44,8 @@ class StreamEffect:
         ttft = parse_duration(body["ttft"], join(where, "ttft")) if "ttft" in body else None
         rate = None
         if "tokens_per_s" in body:
-            rate = read_number(body["tokens_per_s"], join(where, "tokens_per_s"))
-            if rate <= 0:
-                raise FaultPlanError(join(where, "tokens_per_s"), f"must be > 0, got {rate}")
+            # A token per 1000 s is already a hang; past a million per second the wire is the limit.
+            rate = read_number(body["tokens_per_s"], join(where, "tokens_per_s"), minimum=0.001, maximum=1e6)
         after, stall = None, 0.0
         if "stall" in body:
             path = join(where, "stall")

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..browser_guard import browser_refusal
 from .errors import ApiError, bad_request, toxic_not_found
 from .proxies import ProxyCollection
 
@@ -61,6 +62,14 @@ class _RequestIdAndBrowserGuard:
         agent = dict(scope.get("headers", [])).get(b"user-agent", b"")
         if agent.startswith(b"Mozilla/"):
             await _error(ApiError("User agent not allowed", 403))(scope, receive, send_with_id)
+            return
+        # Beyond Toxiproxy: a non-browser agent string proves nothing, so Host, Origin and the body's
+        # type are checked too. toxiproxy-python sends application/json (POST /reset: no body at all);
+        # a body with no Content-Type is still taken, as Toxiproxy takes it.
+        refusal = browser_refusal(scope["method"], scope.get("headers", []), untyped_body_ok=True)
+        if refusal is not None:
+            status, field, message = refusal
+            await _error(ApiError(f"{field}: {message}", status))(scope, receive, send_with_id)
             return
         await self.app(scope, receive, send_with_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from fake_providers.browser_guard import browser_refusal
 from fake_providers.servers.anthropic_wire import AnthropicDialect
 from fake_providers.servers.asgi import Receive, Scope, Send, send_bytes, send_json
 from fake_providers.servers.chat import handle_chat
@@ -38,6 +39,14 @@ class FakeProviderApp:
         if scope["type"] != "http":
             return  # lifespan and websockets: nothing to do
         path, method = scope["path"], scope["method"]
+        refusal = browser_refusal(method, scope.get("headers", ()))
+        if refusal is not None:
+            status, field, message = refusal
+            if path.startswith("/_control/"):
+                await send_json(send, status, {"error": {"field": field, "message": message}})
+            else:
+                await self._error(send, status, f"{field}: {message}")
+            return
         if path.startswith("/_control/"):
             await handle_control(self.state, scope, receive, send)
         elif path in self._chat:

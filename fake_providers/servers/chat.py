@@ -44,6 +44,7 @@ def retry_headers(retry_after_s: float) -> Headers:
 
 async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send: Send) -> None:
     started = time.monotonic()
+    started_plan_s = state.plan_time()
     rid = dialect.new_id(state.next_seq())
     engine = state.engine   # a plan replaced mid-request must not receive this request's release
     headers: Headers = []
@@ -70,7 +71,7 @@ async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send
     finally:
         engine.release(decision, state.plan_time())
         billed = call.prompt_tokens if completion_tokens else 0
-        state.stats.record(decision.label, time.monotonic() - started, billed, completion_tokens)
+        state.stats.record(decision.label, time.monotonic() - started, billed, completion_tokens, started_plan_s)
 
 
 def _parse(dialect: Dialect, raw: bytes) -> ChatCall:

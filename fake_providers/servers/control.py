@@ -1,5 +1,6 @@
 """The control API of a fake (contracts §4): ``GET/PUT /_control/faults``, ``POST /_control/reset``,
-``GET /_control/stats``.  Loopback clients only."""
+``GET /_control/stats``; ``GET /_control/calls`` (one row per call, for drills of other gateways).
+Loopback clients only."""
 
 from __future__ import annotations
 
@@ -40,7 +41,11 @@ async def handle_control(state: FakeState, scope: Scope, receive: Receive, send:
         body = {"provider": state.provider, "plan_time_s": state.plan_time(),
                 "by_provider": {state.provider: state.stats.summary()}}
         await send_json(send, 200, body)
-    elif path in ("/_control/faults", "/_control/reset", "/_control/stats"):
+    elif path == "/_control/calls" and method == "GET":
+        # every call this fake served, [plan seconds at start, outcome, seconds]: what a caller's
+        # provider traffic looked like from the provider's side
+        await send_json(send, 200, {"provider": state.provider, "calls": [list(c) for c in state.stats.calls]})
+    elif path in ("/_control/faults", "/_control/reset", "/_control/stats", "/_control/calls"):
         await send_json(send, 405, _bad("", f"{method} is not allowed on {path}"))
     else:
         await send_json(send, 404, _bad("", f"no control endpoint {path}"))

@@ -11,10 +11,12 @@ from collections import Counter, deque
 __all__ = ["ProviderStats"]
 
 _KEEP = 20_000
+#: per-call records kept for ``GET /_control/calls`` (a drill of a foreign gateway reads them)
+_KEEP_CALLS = 500_000
 
 
 class ProviderStats:
-    __slots__ = ("by_outcome", "completion_tokens", "latencies", "prompt_tokens", "provider", "requests")
+    __slots__ = ("by_outcome", "calls", "completion_tokens", "latencies", "prompt_tokens", "provider", "requests")
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
@@ -23,8 +25,13 @@ class ProviderStats:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.latencies: deque[float] = deque(maxlen=_KEEP)
+        #: (plan seconds at the call's start, outcome, seconds it took)
+        self.calls: deque[tuple[float, str, float]] = deque(maxlen=_KEEP_CALLS)
 
-    def record(self, outcome: str, seconds: float, prompt_tokens: int, completion_tokens: int) -> None:
+    def record(self, outcome: str, seconds: float, prompt_tokens: int, completion_tokens: int,
+               started_s: float | None = None) -> None:
+        if started_s is not None:
+            self.calls.append((round(started_s, 6), outcome, round(seconds, 6)))
         self.requests += 1
         self.by_outcome[outcome] += 1
         self.prompt_tokens += prompt_tokens

@@ -13,12 +13,13 @@ from .stack import Stack
 
 @dataclass(frozen=True, slots=True)
 class ChatOutcome:
-    status: int                       # 200, 429 (shed), 502/503 (upstream failed)
+    status: int                       # 200, 429 (rate-limited), 503 (upstream down)
     completion: Completion | None
     cache_hit: bool = False
     attempts: int = 0
     error_type: str | None = None
     error_message: str | None = None
+    #: when the client may come back (429/503); rendered as Retry-After by the service
     retry_after_s: float | None = None
 
 
@@ -37,11 +38,16 @@ def chat_completion(stack: Stack, request: ChatRequest, received_at: float) -> F
         if use_cache and not llm.cache_hit and stack.config.cache.enabled:
             yield from remember(stack, spec, llm.completion, stack.config.scaled(mode.settings.cache_ttl_s))
         return ChatOutcome(200, llm.completion, llm.cache_hit, llm.attempts)
-    if llm.shed_retry_after_s is not None:
-        return ChatOutcome(429, None, attempts=0, error_type="rate_limit_exceeded",
-                           error_message="The gateway's provider queues are full; retry later.",
-                           retry_after_s=llm.shed_retry_after_s)
+    refused = llm.refusal
+    status = refused.status if refused is not None else 503
+    retry_after = refused.retry_after_s if refused is not None else None
+    if status == 429:
+        return ChatOutcome(429, None, attempts=llm.attempts, error_type="rate_limit_exceeded",
+                           error_message=f"No provider can take the call now ({refused.reason if refused else ''}); "
+                                         "retry after the Retry-After seconds.",
+                           retry_after_s=retry_after)
     last = llm.failures[-1] if llm.failures else None
     message = f"No provider could answer ({last.provider}: {last.kind.value})" if last else \
         "No provider could answer"
-    return ChatOutcome(503, None, attempts=llm.attempts, error_type="upstream_unavailable", error_message=message)
+    return ChatOutcome(503, None, attempts=llm.attempts, error_type="upstream_unavailable", error_message=message,
+                       retry_after_s=retry_after)

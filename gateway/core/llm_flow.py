@@ -11,7 +11,10 @@ done safely:
 - a hard cap on attempts per request (``router.max_attempts``) and the request's
   end-to-end deadline bound everything: no recursion, no unbounded loop;
 - permanent failures (spend cap, ``insufficient_quota``) are never retried on that
-  provider; a 4xx of our own making is not retried anywhere.
+  provider; a 4xx of our own making is not retried anywhere;
+- a backoff wakes no earlier than some provider's breaker, Retry-After and queue admit
+  the call, and a wait that would end past the deadline is not started: the request
+  fails at once, and ``refusal`` tells the client why (429 or 503) and when to return.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..policy.cache_policy import cache_key
 from ..policy.limiter import Shed
 from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
 from .observer import StateEvent
+from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
 from .stack import Stack
 
 
@@ -35,8 +39,8 @@ class LlmResult:
     cache_key: str | None = None
     attempts: int = 0
     failures: tuple[ProviderFailure, ...] = ()
-    #: set when nothing was called because every provider's queue shed the request
-    shed_retry_after_s: float | None = None
+    #: why nothing answered (status and Retry-After for the client); None when something did
+    refusal: Refusal | None = None
 
     @property
     def bad_response(self) -> bool:
@@ -104,10 +108,12 @@ def call_llm(
     deadline_at: float,
     conservation: bool,
     cache: CacheSpec | None = None,
+    probe: bool = False,
 ) -> Flow:
     """Get one completion; with ``cache`` set, look it up first.
 
-    Returns ``LlmResult``; the caller stores a good answer with ``remember``.
+    Returns ``LlmResult``; the caller stores a good answer with ``remember``.  ``probe`` marks the
+    calls of a gold probe (same path, same policies; labelled so that records can tell them apart).
     """
     clock = stack.clock
     key: str | None = None
@@ -122,7 +128,8 @@ def call_llm(
     excluded: set[str] = set()       # tried and failed in this round
     spent: set[str] = set()          # permanently out for this request
     failures: list[ProviderFailure] = []
-    shed_after: list[float] = []
+    blockers: dict[str, Blocker] = {}   # why each provider did not answer, and when it admits again
+    not_before: dict[str, float] = {}   # a provider's own Retry-After, as an instant
     attempts = retries = 0
     after_backoff = False
 
@@ -130,27 +137,42 @@ def call_llm(
         now = clock.now()
         if now >= deadline_at:
             break
-        provider = stack.router.choose(now, stack.rng, exclude=excluded | spent)
+        # A provider whose Retry-After has not passed is not asked again in this request.  (A gateway
+        # queue that deferred or shed a call is asked again: that costs no upstream call.)
+        waiting = {p for p, at in not_before.items() if at > now}
+        out = excluded | spent | waiting
+        provider = stack.router.choose(now, stack.rng, exclude=out)
         if provider is None:
             last = failures[-1] if failures else None
-            if last is None or last.kind is FailureKind.CLIENT_ERROR:
+            if last is None or last.kind is FailureKind.CLIENT_ERROR or budget.remaining == 0:
                 break
             retryable = [f for f in failures if f.provider not in spent] or [last]
-            decision = policy.decide(retryable[-1], retries, now, stack.rng)
-            if not decision.retry or now + decision.delay_s >= deadline_at:
+            admission = _admissions(stack, now, tokens, spent, blockers)
+            # Decide on the failure of the provider that admits first: its Retry-After, not the last
+            # provider's, says how long the wait is.
+            first = min(admission, key=admission.__getitem__, default=None)
+            basis = next((f for f in reversed(retryable) if f.provider == first), retryable[-1])
+            decision = policy.decide(basis, retries, now, stack.rng)
+            if not decision.retry:
                 break
-            if decision.delay_s > 0:
-                yield Sleep(decision.delay_s)
+            # Wake when a provider can take the call: never sleep against a breaker that stays open
+            # past the backoff, and never past the deadline (fail now, with an honest Retry-After).
+            wake_at = max(now + decision.delay_s, NEVER if first is None else admission[first])
+            if wake_at >= deadline_at:
+                break
+            if wake_at > now:
+                yield Sleep(wake_at - now)
             retries += 1
             after_backoff = True
             excluded.clear()
             continue
-        if provider in excluded or provider in spent:
+        if provider in out:
             break  # a router that ignores `exclude` must not loop us forever
 
         breaker = stack.breakers[provider]
         if not breaker.try_acquire(now):
             excluded.add(provider)
+            blockers[provider] = Blocker(Cause.BREAKER, admits_at(breaker, now))
             continue
         limiter = stack.limiters.get(provider)
         start_at = now
@@ -159,7 +181,8 @@ def call_llm(
             if isinstance(admit, Shed):
                 breaker.release(now)
                 excluded.add(provider)
-                shed_after.append(admit.retry_after_s)
+                blockers[provider] = Blocker(Cause.FAILED, NEVER) if admit.permanent else \
+                    Blocker(Cause.QUEUE, now + admit.retry_after_s)
                 stack.observer.on_state(StateEvent(now, "shed", {"provider": provider, "reason": admit.reason}))
                 continue
             start_at = admit.start_at
@@ -167,11 +190,12 @@ def call_llm(
             # a user should not wait for Qwen's next minute while Claude is idle.
             if start_at > now and (
                 start_at >= deadline_at
-                or stack.router.choose(now, stack.rng, exclude=excluded | spent | {provider}) is not None
+                or stack.router.choose(now, stack.rng, exclude=out | {provider}) is not None
             ):
                 limiter.cancel(start_at, tokens)
                 breaker.release(now)
                 excluded.add(provider)
+                blockers[provider] = Blocker(Cause.QUEUE, start_at)
                 continue
         if not budget.take():
             if limiter is not None:
@@ -185,12 +209,16 @@ def call_llm(
         after_backoff = False
         started = clock.now()
         timeout = max(0.0, min(stack.call_timeout_s[provider], deadline_at - started))
-        result = yield CallProvider(provider, request, timeout)
+        result = yield CallProvider(provider, request, timeout, probe=probe)
         attempts += 1
-        stack.record_call(provider, started, clock.now(), result)
+        finished = clock.now()
+        stack.record_call(provider, started, finished, result, probe=probe)
         if isinstance(result, Completion):
             return LlmResult(result, cache_key=key, attempts=attempts, failures=tuple(failures))
         failures.append(result)
+        blockers[provider] = _blocker(result, finished)
+        if result.kind is FailureKind.RATE_LIMITED and result.retry_after_s:
+            not_before[provider] = finished + result.retry_after_s
         if result.kind is FailureKind.CLIENT_ERROR:
             break
         if result.permanent:
@@ -198,9 +226,38 @@ def call_llm(
         else:
             excluded.add(provider)
 
-    shed = min(shed_after) if shed_after and attempts == 0 else None
-    return LlmResult(None, cache_key=key, attempts=attempts, failures=tuple(failures),
-                     shed_retry_after_s=shed)
+    refused = refusal(clock.now(), blockers, stack.breakers, stack.providers, stack.rate_limited)
+    return LlmResult(None, cache_key=key, attempts=attempts, failures=tuple(failures), refusal=refused)
+
+
+def _blocker(failure: ProviderFailure, at: float) -> Blocker:
+    if failure.kind is FailureKind.RATE_LIMITED:
+        return Blocker(Cause.RATE_LIMIT, at + (failure.retry_after_s or 0.0))
+    if failure.kind is FailureKind.CLIENT_ERROR:
+        return Blocker(Cause.CLIENT_ERROR, NEVER)
+    if failure.permanent:
+        return Blocker(Cause.FAILED, NEVER)   # a spent quota: waiting does not cure it
+    return Blocker(Cause.FAILED, at)
+
+
+def _admissions(
+    stack: Stack, now: float, tokens: int, spent: set[str], blockers: dict[str, Blocker]
+) -> dict[str, float]:
+    """When each provider still in play for this request may be called: its breaker, its Retry-After
+    and the gateway's queue for it all let the call through."""
+    out: dict[str, float] = {}
+    for p in stack.router.providers:
+        if p in spent:
+            continue
+        at = admits_at(stack.breakers[p], now)
+        b = blockers.get(p)
+        if b is not None and b.cause in (Cause.RATE_LIMIT, Cause.QUEUE):
+            at = max(at, b.admits_at)
+        limiter = stack.limiters.get(p)
+        if limiter is not None:
+            at = max(at, limiter.earliest_start(now, tokens))
+        out[p] = at
+    return out
 
 
 def probe_due_providers(stack: Stack, request: ChatRequest) -> Flow:

@@ -24,6 +24,7 @@ from ..nlp import (
 from ..outcomes import ChatRequest, Completion
 from .effects import Flow
 from .llm_flow import CacheSpec, call_llm, remember
+from .refusal import retry_after_header
 from .stack import ModeView, Stack
 
 FULL_PIPELINE = ("parsing", "temporal", "geo", "validation", "availability", "negotiation")
@@ -44,7 +45,7 @@ _OPEN, _CLOSE = "07:00", "21:00"
 class ParseOutcome:
     """Everything the HTTP layer (or the twin's recorder) needs about one parse request."""
 
-    status: int                        # 200, 429 (shed) or 503 (nothing could answer)
+    status: int                        # 200, 429 (rate-limited / shed) or 503 (nothing could answer)
     body: dict[str, Any]
     provider: str | None = None
     cache_hit: bool = False
@@ -58,6 +59,8 @@ class ParseOutcome:
     agents: dict[str, float] = field(default_factory=dict)
     retry_after_s: float | None = None
     valid: bool | None = None
+    #: a gold probe's request, not a user's (observers that count users skip it)
+    probe: bool = False
 
     def headers(self) -> dict[str, str]:
         h = {
@@ -68,12 +71,14 @@ class ParseOutcome:
             "x-llmdrill-attempts": str(self.attempts),
         }
         if self.retry_after_s is not None:
-            h["retry-after"] = str(max(1, int(self.retry_after_s + 0.999)))
+            h["retry-after"] = retry_after_header(self.retry_after_s)
         return h
 
 
-def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: float) -> Flow:
-    """Run the pipeline for one user prompt; returns ``ParseOutcome``."""
+def parse_appointment(
+    stack: Stack, prompt: str, reference: date, received_at: float, probe: bool = False
+) -> Flow:
+    """Run the pipeline for one user prompt; returns ``ParseOutcome``.  ``probe``: a gold probe's."""
     clock = stack.clock
     mode = stack.mode_view(received_at)
     deadline = received_at + stack.deadline_s
@@ -88,7 +93,8 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
     params: dict[str, object] = {}
     request = ChatRequest(build_parse_messages(prompt, settings.short_prompt), max_tokens=settings.max_tokens)
     spec = CacheSpec(PARSE_TASK, prompt, params, similar=True)
-    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec)
+    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
+                              probe=probe)
     result: ParseResult | None = None
     json_error = llm.bad_response
     if llm.completion is not None:
@@ -101,19 +107,25 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
                 yield from remember(stack, spec, llm.completion, stack.config.scaled(settings.cache_ttl_s))
     fallback = False
     if result is None:
-        if llm.shed_retry_after_s is not None:
+        refused = llm.refusal
+        # The gateway's own queues refusing before any call is load shedding: 429 even with the fallback
+        # on, or shedding would hand the regex parser all the load it exists to refuse.
+        if refused is not None and refused.shed:
             agents["parsing"] = clock.now() - t
-            return _finish(stack, received_at, ParseOutcome(
+            return _finish(stack, received_at, probe, ParseOutcome(
                 429, {"error": {"type": "overloaded", "message": "every provider's queue is full; retry later"}},
                 conservation=mode.conservation, degraded=mode.degraded, agents=agents,
-                retry_after_s=llm.shed_retry_after_s))
+                retry_after_s=refused.retry_after_s))
         if not stack.config.fallback.enabled:
             agents["parsing"] = clock.now() - t
-            return _finish(stack, received_at, ParseOutcome(
-                503, {"error": {"type": "llm_unavailable",
-                                "message": _failure_summary(llm.failures) or "no provider could answer"}},
+            status = refused.status if refused is not None else 503
+            kind, summary = ("overloaded", "every provider that could answer is rate-limited; retry later") \
+                if status == 429 else ("llm_unavailable", "no provider could answer")
+            return _finish(stack, received_at, probe, ParseOutcome(
+                status, {"error": {"type": kind, "message": _failure_summary(llm.failures) or summary}},
                 attempts=llm.attempts, json_error=json_error, conservation=mode.conservation,
-                degraded=mode.degraded, agents=agents))
+                degraded=mode.degraded, agents=agents,
+                retry_after_s=refused.retry_after_s if refused is not None else None))
         result = parse_with_regex(prompt, reference)
         fallback = True
     agents["parsing"] = clock.now() - t
@@ -141,13 +153,13 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
         if out.get("availability", {}).get("available") is False:
-            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode)
+            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode, probe)
         else:
             out["negotiation"] = {"message": _confirmation(result), "source": "template"}
         agents["negotiation"] = clock.now() - t
 
     completion: Completion | None = llm.completion if not fallback else None
-    return _finish(stack, received_at, ParseOutcome(
+    return _finish(stack, received_at, probe, ParseOutcome(
         200, out,
         provider=completion.provider if completion is not None and not llm.cache_hit else None,
         cache_hit=llm.cache_hit and not fallback, fallback=fallback, degraded=mode.degraded,
@@ -155,7 +167,7 @@ def parse_appointment(stack: Stack, prompt: str, reference: date, received_at: f
         confidence=result.confidence, agents=agents, valid=bool(validation["valid"])))
 
 
-def _finish(stack: Stack, received_at: float, outcome: ParseOutcome) -> ParseOutcome:
+def _finish(stack: Stack, received_at: float, probe: bool, outcome: ParseOutcome) -> ParseOutcome:
     agent_s = stack.clock.now() - received_at
     body = outcome.body
     if outcome.status == 200:
@@ -165,10 +177,12 @@ def _finish(stack: Stack, received_at: float, outcome: ParseOutcome) -> ParseOut
             "attempts": outcome.attempts, "json_error": outcome.json_error, "agent_s": round(agent_s, 6),
             "agents": {k: round(v, 6) for k, v in outcome.agents.items()},
         }
+    else:  # a failure's pipeline time too: the runbook's agent_execution_duration counts every execution
+        body["meta"] = {"attempts": outcome.attempts, "agent_s": round(agent_s, 6)}
     final = ParseOutcome(
         outcome.status, body, outcome.provider, outcome.cache_hit, outcome.fallback, outcome.degraded,
         outcome.conservation, outcome.attempts, outcome.json_error, outcome.confidence, agent_s,
-        outcome.agents, outcome.retry_after_s, outcome.valid)
+        outcome.agents, outcome.retry_after_s, outcome.valid, probe)
     stack.observer.on_request(final)
     return final
 
@@ -218,7 +232,7 @@ def _confirmation(result: ParseResult) -> str:
     return "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
 
 
-def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeView) -> Flow:
+def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeView, probe: bool) -> Flow:
     """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
     summary = result.to_json()
     template = _confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
@@ -227,7 +241,8 @@ def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeVie
     request = ChatRequest(build_negotiation_messages(result), max_tokens=60)
     params: dict[str, object] = {"max_tokens": 60}
     spec = CacheSpec(NEGOTIATE_TASK, repr(sorted(summary["entities"].items())), params)
-    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec)
+    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
+                              probe=probe)
     if llm.completion is None:
         return {"message": template, "source": "template"}
     if not llm.cache_hit and stack.config.cache.enabled:

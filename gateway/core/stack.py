@@ -26,6 +26,7 @@ from ..policy.modes import (
 )
 from ..policy.retry import RetryBudget, RetryConfig, RetryPolicy
 from ..policy.router import Router, RouterConfig
+from .gold_probe import GoldCase, GoldProbe
 from .observer import CallEvent, NullObserver, Observer, StateEvent
 
 #: The runbook's conservation mode ("Estrategia 1") and its normal values.
@@ -69,6 +70,8 @@ class Stack:
             slow_call_duration_s=s(b.slow_call_duration),
             slow_call_rate_threshold=b.slow_call_rate,
         )
+        # breaker.count_rate_limits: a retryable 429 trips the breaker, or is ignored by it
+        self._ignore_rate_limits = not b.count_rate_limits
         self.breakers = {
             name: CircuitBreaker(name, breaker_config, on_transition=self._on_breaker)
             for name in self.providers
@@ -128,10 +131,18 @@ class Stack:
         )
         self.similarity = SimilarityIndex(config.cache.max_entries)
         self.quota: dict[str, RateLimitSnapshot] = {}
+        #: providers whose latest call was a retryable 429: a breaker they tripped is open because of
+        #: rate limits, and a client refused by it gets 429, not 503
+        self.rate_limited: set[str] = set()
         self.call_timeout_s = {
             name: s(config.providers[name].timeout or config.timeout) for name in self.providers
         }
         self.deadline_s = s(config.deadline)
+        gp = config.gold_probe
+        self.gold_probe = GoldProbe(
+            (GoldCase(c.prompt, c.reference_date, c.contacto, c.fecha.isoformat() if c.fecha else None, c.hora)
+             for c in gp.cases),
+            interval_s=s(gp.interval), window_s=s(gp.window))
         # Normal mode's TTL and retries are the config's (the runbook's 300 s and 3 by default);
         # conservation mode's are the runbook's fixed values.
         self.normal = replace(NORMAL, cache_ttl_s=config.cache.ttl, max_retries=config.retries.max)
@@ -180,11 +191,18 @@ class Stack:
         else:
             ok, label, status = False, result.kind.value, result.status
             rate_limited = result.kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED)
+        if isinstance(result, ProviderFailure) and result.kind is FailureKind.RATE_LIMITED:
+            self.rate_limited.add(provider)
+        else:
+            self.rate_limited.discard(provider)
         if result.rate_limits is not None:
             self.quota[provider] = result.rate_limits
         # A 4xx of our own making says nothing about the provider's health.
         if ok or (isinstance(result, ProviderFailure) and result.kind is FailureKind.CLIENT_ERROR):
             breaker.on_success(finished_at, latency)
+        elif self._ignore_rate_limits and isinstance(result, ProviderFailure) \
+                and result.kind is FailureKind.RATE_LIMITED:
+            breaker.on_ignored(finished_at, latency)
         else:
             breaker.on_failure(finished_at, latency)
         if probe:

@@ -89,6 +89,13 @@ def _absolute(day: int, month: int, year: str | None, reference: date) -> str | 
         return None
 
 
+def _days_after(reference: date, days: int) -> str | None:
+    try:
+        return (reference + timedelta(days=days)).isoformat()
+    except OverflowError:   # past 9999-12-31: there is no calendar day to name
+        return None
+
+
 def resolve_date(expr: str, reference: date) -> DateExpression | None:
     """The day ``expr`` names, seen from ``reference``; ``None`` if it is no date expression."""
     if not isinstance(expr, str) or len(expr) > 200:
@@ -98,10 +105,10 @@ def resolve_date(expr: str, reference: date) -> DateExpression | None:
     kind: DateType
     resolved: str | None
     if (offset := _RELATIVE.get(text.removeprefix("para "))) is not None:
-        kind, resolved = "relative", (reference + timedelta(days=offset)).isoformat()
+        kind, resolved = "relative", _days_after(reference, offset)
     elif m := _WEEKDAY_RE.fullmatch(text):
         ahead = (WEEKDAYS.index(m["wd"]) - reference.weekday() - 1) % 7 + 1
-        kind, resolved = "weekday", (reference + timedelta(days=ahead)).isoformat()
+        kind, resolved = "weekday", _days_after(reference, ahead)
     elif m := _DAY_MONTH_RE.fullmatch(text):
         month = 9 if m["m"] == "setiembre" else MONTHS.index(m["m"]) + 1
         kind, resolved = "absolute", _absolute(int(m["d"]), month, m["y"], reference)

@@ -12,6 +12,8 @@ Rules, all in this file:
   any failure re-opens, ``half_open_successes_to_close`` successes close.
 - FORCED_OPEN and DISABLED are operator states: only ``reset`` (or the other
   operator state) leaves them.  DISABLED admits everything and records nothing.
+- ``on_ignored`` (a result chosen not to count, e.g. a 429) neither counts nor resets;
+  in HALF_OPEN it gives its permit back.
 - Listeners are isolated: one that raises is counted, never propagated.
 """
 
@@ -237,6 +239,12 @@ class CircuitBreaker:
         if self.state(now) is BreakerState.HALF_OPEN and self._half_open_inflight > 0:
             self._half_open_inflight -= 1
             self._half_open_issued -= 1
+
+    def on_ignored(self, now: float, duration_s: float) -> None:
+        """A call whose result says nothing about the provider's health (resilience4j's ignored
+        exceptions): neither a failure nor a success; in HALF_OPEN its permit comes back."""
+        self._check_duration("on_ignored", duration_s)
+        self.release(now)
 
     def on_success(self, now: float, duration_s: float) -> None:
         self._check_duration("on_success", duration_s)

@@ -64,7 +64,8 @@ def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
     except (TypeError, ValueError) as exc:
         bad = next((k for k, v in params.items() if not _jsonable(v)), "?")
         raise ValueError(f"cache_key: parameter {bad!r} is not a plain JSON value ({exc})") from None
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # A lone surrogate (a JSON \\ud800 escape decodes to one) has no UTF-8 form: hash its code point as is.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _jsonable(value: object) -> bool:

@@ -88,6 +88,18 @@ class RateLimitQueue:
     def reservations(self) -> list[tuple[float, int]]:
         return list(zip(self._starts, self._tokens, strict=True))
 
+    def earliest_start(self, now: float, tokens: int) -> float:
+        """When a call of ``tokens`` could start if booked now, without booking it (queue depth and
+        ``max_wait_s`` aside): what a caller deciding whether to wait needs to know."""
+        check_time("RateLimitQueue.earliest_start", now)
+        cfg = self.config
+        if cfg.tpm is not None and tokens > cfg.tpm:
+            return float("inf")
+        if cfg.rpm is None and cfg.tpm is None:
+            return now
+        self._prune(now)
+        return self._earliest_start(now, tokens)
+
     # -- booking -------------------------------------------------------------------------------
 
     def reserve(self, now: float, tokens: int) -> Admit | Shed:

@@ -20,17 +20,23 @@ import httpx
 from ..clock import Clock, MonotonicClock
 from ..config import GatewayConfig
 from ..core.chat import ChatOutcome, chat_completion
-from ..core.llm_flow import probe_due_providers
-from ..core.observer import Observers, StateEvent
+from ..core.gold_flow import gold_probe_flow
+from ..core.observer import Observers
 from ..core.pipeline import ParseOutcome, parse_appointment
+from ..core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
+from ..core.refusal import retry_after_header
 from ..core.stack import Stack
-from ..outcomes import PROVIDERS, ChatRequest, Message
+from ..outcomes import PROVIDERS
 from ..providers.base import ProviderClient
 from ..providers.registry import make_client
+from .admin import parse_admin_change
+from .admin_apply import apply_admin_change
+from .admission import Admission
 from .asgi import AsgiRouter, Route
 from .cache_backends import CacheBackend, MemoryBackend, RedisBackend
 from .event_log import EventLog
-from .http import Request, Response, json_bytes, json_response
+from .guards import HostGuard
+from .http import Headers, Request, Response, json_bytes, json_response
 from .inputs import MAX_BODY, BadInput, chat_request, prompt_of, read_json, reference_date_of
 from .interpreter import perform
 from .metrics import GatewayMetrics
@@ -40,7 +46,6 @@ __all__ = ["Gateway", "create_app"]
 
 log = logging.getLogger("llmdrill.gateway")
 
-_PROBE_REQUEST = ChatRequest((Message("user", "ping"),), max_tokens=5)
 _METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 _CACHE_HEADER = {True: b"hit", False: b"miss"}
 
@@ -78,6 +83,11 @@ class Gateway:
         self.clients: dict[str, ProviderClient] = dict(clients or {})
         self.cache: CacheBackend = MemoryBackend(self.clock, self.config.cache.max_entries)
         self.require_admin_token = require_admin_token
+        limits = self.config.limits
+        self.admission = Admission(limits.max_in_flight)
+        self.host_guard = HostGuard(limits.allowed_hosts)
+        self.metrics.watch_service(lambda: self.admission.in_flight, lambda: self.cache.status()["up"] is True)
+        self._shed_retry_after = str(max(1, int(limits.shed_retry_after + 0.999))).encode("ascii")
         self._http: httpx.AsyncClient | None = None
         self._probe_task: asyncio.Task[None] | None = None
 
@@ -94,14 +104,21 @@ class Gateway:
         if self.config.cache.backend == "redis":
             if not self.config.cache.redis_url:
                 raise RuntimeError("cache.backend is redis but cache.redis_url is not set")
-            self.cache = RedisBackend(self.config.cache.redis_url)
+            self.cache = RedisBackend(self.config.cache.redis_url, clock=self.clock,
+                                      on_error=self.metrics.cache_errors.inc)
+            await self.cache.ping()   # an outage from the start is logged and shown before any request
         self._probe_task = asyncio.create_task(self._probe_loop())
+        gold_task = asyncio.create_task(self._gold_probe_loop()) if self.stack.gold_probe.enabled else None
         try:
             yield
         finally:
             self._probe_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe_task
+            if gold_task is not None:
+                gold_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await gold_task
             await self.cache.close()
             if self._http is not None:
                 await self._http.aclose()
@@ -109,13 +126,24 @@ class Gateway:
                 self.event_log.close()
 
     async def _probe_loop(self) -> None:
-        period = max(0.05, min(1.0, self.config.scaled(self.config.router.probe_interval) / 10))
+        period = probe_period_s(self.config)   # the twin's probe process uses the same period
         while True:
             await asyncio.sleep(period)
             try:
-                await perform(probe_due_providers(self.stack, _PROBE_REQUEST), self.clients, self.cache)
+                await perform(probe_due_providers(self.stack, PROBE_REQUEST), self.clients, self.cache)
             except Exception:  # a probe must never take the gateway down
                 log.exception("probe cycle failed")
+
+    async def _gold_probe_loop(self) -> None:
+        # Its own task: a gold probe is a whole user request (up to the deadline), and must not hold up
+        # the health probes that bring half-open breakers their trial calls.
+        period = probe_period_s(self.config)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await perform(gold_probe_flow(self.stack), self.clients, self.cache)
+            except Exception:
+                log.exception("gold probe failed")
 
     # -- handlers ------------------------------------------------------------
 
@@ -146,7 +174,7 @@ class Gateway:
             resp = _openai_error(outcome.status, outcome.error_message or "", outcome.error_type or "api_error",
                                  None, code=outcome.error_type)
             if outcome.retry_after_s is not None:
-                retry_after = str(max(1, int(outcome.retry_after_s + 0.999)))
+                retry_after = retry_after_header(outcome.retry_after_s)
                 resp = resp.with_headers(((b"retry-after", retry_after.encode("ascii")),))
             return resp
         c = outcome.completion
@@ -172,7 +200,11 @@ class Gateway:
     async def healthz(self, request: Request) -> Response:
         now = self.clock.now()
         health = self.stack.router.health(now)
-        return json_response({"status": "ok", "providers": {n: _health_json(h) for n, h in health.items()}})
+        cache_up = await self.cache.ping() if self.config.cache.enabled else True
+        # Still 200: the gateway answers (cache misses) without its cache; "degraded" says what is missing.
+        return json_response({"status": "ok" if cache_up else "degraded",
+                              "providers": {n: _health_json(h) for n, h in health.items()},
+                              "cache": self.cache.status()})
 
     async def admin_get(self, request: Request) -> Response:
         if (denied := self._check_admin(request)) is not None:
@@ -187,6 +219,27 @@ class Gateway:
         except BadInput as bad:
             return _error(bad.status, bad.field, bad.message)
         return json_response(self._admin_view())
+
+    # -- gates -----------------------------------------------------------------
+
+    def guard(self, route: Route, method: str, headers: Headers) -> Response | None:
+        has_body = any((k == b"content-length" and v.strip() != b"0") or k == b"transfer-encoding"
+                       for k, v in headers)
+        refusal = self.host_guard.check(method, headers, has_body and route.reads_body)
+        if refusal is None:
+            return None
+        self.metrics.count_response(_ENDPOINTS.get(route.path, "other"), refusal.status)
+        return _error(refusal.status, refusal.field, refusal.message, "forbidden" if refusal.status == 403
+                      else "unsupported_media_type")
+
+    def shed(self, route: Route) -> Response:
+        """The answer past the in-flight cap: 429 now, rather than a place in a queue too long to wait in."""
+        endpoint = _ENDPOINTS.get(route.path, "other")
+        self.metrics.count_response(endpoint, 429)
+        self.metrics.count_admission_shed(endpoint)
+        return _error(429, None, f"the gateway is at its cap of {self.admission.cap} requests in flight "
+                                 "(limits.max_in_flight); retry after the Retry-After seconds",
+                      "overloaded").with_headers(((b"retry-after", self._shed_retry_after),))
 
     # -- admin -----------------------------------------------------------------
 
@@ -215,49 +268,13 @@ class Gateway:
         }
 
     def _apply_admin(self, body: Any) -> None:
-        if not isinstance(body, dict):
-            raise BadInput(400, "(body)", "expected a JSON object")
-        allowed = {"provider", "conservation_mode", "degraded_mode", "breakers"}
-        for key in body:
-            if key not in allowed:
-                raise BadInput(400, key, f"unknown field; expected one of {sorted(allowed)}")
-        now = self.clock.now()
-        changes: dict[str, Any] = {}
-        if "provider" in body:
-            p = body["provider"]
-            if p is not None and p != "auto" and p not in self.stack.breakers:
-                raise BadInput(400, "provider", f"unknown provider {p!r}; expected auto or one of "
-                                                f"{sorted(self.stack.breakers)}")
-            self.stack.router.set_override(None if p in (None, "auto") else p)
-            changes["provider"] = p or "auto"
-        modes: dict[str, bool | None] = {}
-        for field, name in (("conservation_mode", "conservation"), ("degraded_mode", "degraded")):
-            if field in body:
-                v = body[field]
-                if v not in (True, False, "auto", None):
-                    raise BadInput(400, field, "expected true, false or \"auto\"")
-                modes[name] = None if v in ("auto", None) else bool(v)
-                changes[field] = v
-        if modes:
-            self.stack.modes.set_manual(now, **modes)
-        if "breakers" in body:
-            b = body["breakers"]
-            if not isinstance(b, dict):
-                raise BadInput(400, "breakers", "expected an object {provider: force_open|disable|reset}")
-            for name, action in b.items():
-                breaker = self.stack.breakers.get(name)
-                if breaker is None:
-                    raise BadInput(400, f"breakers.{name}", "unknown provider")
-                if action == "force_open":
-                    breaker.force_open(now)
-                elif action == "disable":
-                    breaker.disable(now)
-                elif action == "reset":
-                    breaker.reset(now)
-                else:
-                    raise BadInput(400, f"breakers.{name}", "expected force_open, disable or reset")
-            changes["breakers"] = b
-        self.observers.on_state(StateEvent(now, "admin", changes))
+        change = parse_admin_change(body, self.stack.breakers)
+        # the twin's timeline applies admin steps through the same function
+        self.observers.on_state(apply_admin_change(self.stack, change, self.clock.now()))
+
+
+_ENDPOINTS = {"/v1/appointments/parse": "parse", "/v1/chat/completions": "chat", "/admin/config": "admin",
+              "/metrics": "metrics", "/healthz": "healthz"}
 
 
 def _health_json(h: Any) -> dict[str, Any]:
@@ -290,8 +307,8 @@ def create_app(gateway: Gateway) -> AsgiRouter:
     """The ASGI application serving ``gateway``; its lifespan opens and closes the gateway's I/O."""
     return AsgiRouter(
         [
-            Route("POST", "/v1/appointments/parse", gateway.parse, reads_body=True),
-            Route("POST", "/v1/chat/completions", gateway.chat, reads_body=True),
+            Route("POST", "/v1/appointments/parse", gateway.parse, reads_body=True, admitted=True),
+            Route("POST", "/v1/chat/completions", gateway.chat, reads_body=True, admitted=True),
             Route("GET", "/metrics", gateway.metrics_endpoint),
             Route("GET", "/healthz", gateway.healthz),
             Route("GET", "/admin/config", gateway.admin_get),
@@ -300,4 +317,7 @@ def create_app(gateway: Gateway) -> AsgiRouter:
         max_body=MAX_BODY,
         on_error=_unexpected,
         lifespan=gateway.lifespan,
+        guard=gateway.guard,
+        admission=gateway.admission,
+        on_shed=gateway.shed,
     )

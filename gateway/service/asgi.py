@@ -1,5 +1,10 @@
 """A small raw-ASGI router: exact-path routes, bounded bodies, lifespan, last-resort 500.
 
+Before a handler runs, two optional gates: ``guard`` (the Host/Origin/content-type
+checks, any route) and ``admission`` (the in-flight cap, routes marked
+``admitted``); both answer before the body is read, so a refused request costs
+no buffering.
+
 It replaces Starlette on the gateway because a cache hit must cost tens of
 microseconds and Starlette's routing, request and response objects cost more than
 the stack's own work.  What clients see is kept as Starlette answered: the 404
@@ -16,7 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from .http import Request, Response, text_response
+from .admission import Admission
+from .http import Headers, Request, Response, text_response
 
 __all__ = ["AsgiRouter", "Handler", "Route"]
 
@@ -29,6 +35,8 @@ Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Request], Awaitable[Response]]
 Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[None]]
 ErrorHandler = Callable[[Request, Exception], Response]
+#: a refusal to send instead of calling the route's handler, or None to go on
+Guard = Callable[["Route", str, Headers], Response | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +46,19 @@ class Route:
     handler: Handler
     #: read (and bound) the request body before calling the handler
     reads_body: bool = False
+    #: counts against the admission cap (the user-facing routes)
+    admitted: bool = False
 
 
 class AsgiRouter:
     """An ASGI 3 application dispatching on ``(method, path)``."""
 
-    __slots__ = ("_allow", "_lifespan", "_max_body", "_on_error", "_routes")
+    __slots__ = ("_admission", "_allow", "_guard", "_lifespan", "_max_body", "_on_error", "_on_shed", "_routes")
 
     def __init__(self, routes: Iterable[Route], *, max_body: int, on_error: ErrorHandler,
-                 lifespan: Lifespan | None = None) -> None:
+                 lifespan: Lifespan | None = None, guard: Guard | None = None,
+                 admission: Admission | None = None,
+                 on_shed: Callable[[Route], Response] | None = None) -> None:
         if max_body < 0:
             raise ValueError(f"AsgiRouter: max_body must be >= 0, got {max_body}")
         self._routes: dict[tuple[str, str], Route] = {}
@@ -63,6 +75,11 @@ class AsgiRouter:
         self._max_body = max_body
         self._on_error = on_error
         self._lifespan = lifespan
+        self._guard = guard
+        if admission is not None and on_shed is None:
+            raise ValueError("AsgiRouter: an admission cap needs on_shed to render the refusal")
+        self._admission = admission
+        self._on_shed = on_shed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -81,6 +98,22 @@ class AsgiRouter:
         if route is None:
             await _send(send, self._miss(scope, method, path, headers), head=False)
             return
+        if self._guard is not None and (refusal := self._guard(route, method, headers)) is not None:
+            await _send(send, refusal, head=method == "HEAD")
+            return
+        admission = self._admission if route.admitted else None
+        if admission is not None and not admission.try_enter():
+            assert self._on_shed is not None
+            await _send(send, self._on_shed(route), head=method == "HEAD")
+            return
+        try:
+            await self._dispatch(route, method, path, headers, receive, send)
+        finally:
+            if admission is not None:
+                admission.leave()
+
+    async def _dispatch(self, route: Route, method: str, path: str, headers: Headers, receive: Receive,
+                        send: Send) -> None:
         body, too_large = b"", False
         if route.reads_body:
             read = await self._read_body(receive, headers)

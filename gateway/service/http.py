@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "JSON_TYPE",
+    "Headers",
     "Request",
     "Response",
     "json_bytes",

@@ -7,7 +7,7 @@ that went HALF_OPEN by the passage of time shows as such without anyone calling 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -58,6 +58,11 @@ class GatewayMetrics:
                                  ["endpoint", "status"], registry=r)
         self.shed = Counter("gateway_shed_total", "Requests the rate-limit queue refused", ["provider"],
                             registry=r)
+        self.admission_shed = Counter("gateway_admission_shed_total",
+                                      "Requests refused at the in-flight cap (limits.max_in_flight)",
+                                      ["endpoint"], registry=r)
+        self.cache_errors = Counter("gateway_cache_backend_errors_total",
+                                    "Cache backend operations that failed (answered as misses)", registry=r)
         r.register(_StateCollector(stack))
         # Bound children, cached: ``labels()`` validates and locks on every call, and the label
         # sets are small and fixed (providers x results, endpoints x statuses).
@@ -76,6 +81,13 @@ class GatewayMetrics:
         if child is None:
             child = self._children[key] = self.responses.labels(endpoint, str(status))
         child.inc()
+
+    def count_admission_shed(self, endpoint: str) -> None:
+        self._child(self.admission_shed, endpoint).inc()
+
+    def watch_service(self, in_flight: Callable[[], int], cache_up: Callable[[], bool]) -> None:
+        """Gauges read at scrape time from the service's own state."""
+        self.registry.register(_ServiceCollector(in_flight, cache_up))
 
     # Observer -----------------------------------------------------------------
 
@@ -100,7 +112,7 @@ class GatewayMetrics:
             self._child(self.shed, str(e.detail.get("provider"))).inc()
 
     def on_request(self, summary: Any) -> None:
-        if not isinstance(summary, ParseOutcome):
+        if not isinstance(summary, ParseOutcome) or summary.probe:   # gold probes are not users
             return
         for agent, seconds in summary.agents.items():
             self._child(self.agent_duration, agent).observe(seconds)
@@ -146,3 +158,21 @@ class _StateCollector(Collector):
             if snap.remaining_requests is not None:
                 remaining.add_metric([name], float(snap.remaining_requests))
         yield remaining
+        # The gold probe (issue 13): absent until a probe was judged, so a rule on it reads "no data".
+        ratio = self._stack.gold_probe.ratio(now)
+        if ratio is not None:
+            yield GaugeMetricFamily("parsing_gold_probe_correct_ratio",
+                                    "Share of gold probes answered correctly over gold_probe.window", value=ratio)
+
+
+class _ServiceCollector(Collector):
+    def __init__(self, in_flight: Callable[[], int], cache_up: Callable[[], bool]) -> None:
+        self._in_flight = in_flight
+        self._cache_up = cache_up
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("gateway_in_flight_requests", "User requests being answered now",
+                                value=float(self._in_flight()))
+        yield GaugeMetricFamily("gateway_cache_backend_up",
+                                "1 while the cache backend answers; 0 while it is unreachable",
+                                value=1.0 if self._cache_up() else 0.0)

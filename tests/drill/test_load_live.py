@@ -22,8 +22,8 @@ from starlette.routing import Route
 from drill.load.config import LoadConfig
 from drill.load.merge import read_records
 from drill.load.runner import run_load
-from drill.load.schedule import Stage, arrivals
 from reports.records import FAILED, LOST, OK
+from workload.schedule import Stage, arrivals
 
 pytestmark = pytest.mark.live
 

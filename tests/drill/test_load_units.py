@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drill.load.classify import BAD_RESPONSE, answered, failed
 from drill.load.config import ConfigError, LoadConfig, load_config, parse_config, write_config
 from drill.load.merge import merge_records, read_records
-from drill.load.prompts import Gold, PromptsError, choose_prompt, load_prompts, parse_prompts
 from drill.load.recorder import RecordSink
-from drill.load.schedule import Stage, arrivals
 from reports.records import FAILED, LOST, OK
+from workload.outcome import BAD_RESPONSE, answered, failed
+from workload.prompts import Gold, PromptsError, choose_prompt, load_prompts, parse_prompts
+from workload.schedule import Stage, arrivals
 
 GOLD = Gold("Dr. Pérez", "2026-01-23", "10:00")
 

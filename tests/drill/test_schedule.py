@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drill.load.schedule import (
+from workload.schedule import (
     ScheduleError,
     Stage,
     arrival_times,

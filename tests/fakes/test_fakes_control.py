@@ -35,7 +35,8 @@ def test_bad_plan_is_400_naming_the_field(fakes: FakeCluster, body: object, fiel
 
 
 def test_invalid_json_body_is_400(fakes: FakeCluster) -> None:
-    response = httpx.put(fakes.url("claude") + "/_control/faults", content=b"{nope")
+    response = httpx.put(fakes.url("claude") + "/_control/faults", content=b"{nope",
+                         headers={"content-type": "application/json"})
     assert response.status_code == 400 and "JSON" in response.json()["error"]["message"]
 
 
@@ -86,7 +87,8 @@ def test_bad_requests_get_provider_shaped_400(fakes: FakeCluster) -> None:
     response = httpx.post(fakes.url("claude") + "/v1/messages", json={"model": "c", "messages": []})
     assert response.status_code == 400
     assert response.json()["type"] == "error" and response.json()["error"]["type"] == "invalid_request_error"
-    response = httpx.post(fakes.url("openai") + "/v1/chat/completions", content=b"[")
+    response = httpx.post(fakes.url("openai") + "/v1/chat/completions", content=b"[",
+                          headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
     assert httpx.get(fakes.url("openai") + "/nope").status_code == 404
 
@@ -114,3 +116,32 @@ def test_cli_refuses_remote_host_without_flag() -> None:
 
     assert main(["--host", "0.0.0.0"]) == 2
     assert main(["--port", "nope"]) == 2
+
+
+# -- issue 8: requests a browser page could send -------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path", "headers", "status", "field"), [
+    ("GET", "/_control/faults", {"host": "rebind.attacker.test"}, 403, "headers.host"),
+    ("PUT", "/_control/faults", {"origin": "http://evil.example"}, 403, "headers.origin"),
+    ("PUT", "/_control/faults", {"content-type": "text/plain"}, 415, "headers.content-type"),
+    ("POST", "/_control/reset", {"origin": "null"}, 403, "headers.origin"),
+    ("POST", "/v1/chat/completions", {"content-type": "text/plain"}, 415, "headers.content-type"),
+    ("POST", "/v1/chat/completions", {"host": "evil.example:80"}, 403, "headers.host"),
+])
+def test_browser_requests_are_refused_and_change_nothing(fakes: FakeCluster, method: str, path: str,
+                                                        headers: dict[str, str], status: int, field: str) -> None:
+    put(fakes, "openai", [{"provider": "openai", "latency": "1ms"}])
+    body = b'{"faults": []}' if path.endswith("faults") else \
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hola"}]}'
+    r = httpx.request(method, fakes.url("openai") + path, content=body if method != "GET" else None,
+                      headers={"content-type": "application/json", **headers})
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert field in (error.get("field") or error.get("message", "")), error
+    assert httpx.get(fakes.url("openai") + "/_control/faults").json()["faults"], "the plan is unchanged"
+
+
+def test_loopback_names_pass_the_fakes_guard(fakes: FakeCluster) -> None:
+    for host in ("localhost", f"127.0.0.1:{fakes.url('openai').rsplit(':', 1)[1]}", "[::1]"):
+        r = httpx.get(fakes.url("openai") + "/_control/faults", headers={"host": host})
+        assert r.status_code == 200, (host, r.text)

@@ -218,7 +218,8 @@ def test_reset_is_a_real_tcp_rst(fakes: FakeCluster) -> None:
     put(fakes, "openai", [{"connection": "reset"}])
     host, port = fakes.url("openai").removeprefix("http://").rsplit(":", 1)
     body = b'{"model":"m","messages":[{"role":"user","content":"a"}]}'
-    request = b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    request = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+               b"content-length: %d\r\n\r\n%s" % (len(body), body))
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(request)
         with pytest.raises(ConnectionResetError):

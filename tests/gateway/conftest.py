@@ -63,7 +63,7 @@ async def serve(overrides: dict[str, Any] | None = None,
     app = create_app(gw)
     async with gw.lifespan(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client, gw, clients
 
 

@@ -56,10 +56,13 @@ class CliResult:
         return data
 
 
-def llmdrill(args: Sequence[str], *, timeout_s: float, run_dir: Path | None = None) -> CliResult:
-    """``python -m drill.cli ARGS`` from the project root; a hung command is killed and reported."""
+def llmdrill(args: Sequence[str], *, timeout_s: float, run_dir: Path | None = None,
+             env: dict[str, str] | None = None) -> CliResult:
+    """``python -m drill.cli ARGS`` from the project root; a hung command is killed and reported.
+
+    ``env`` adds to (or overrides) the test's own environment, as an operator's shell would."""
     argv = (sys.executable, "-m", "drill.cli", *args)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("TOXIPROXY_URL", None)   # these runs start their own proxy, never someone else's
     start = time.monotonic()
     try:
@@ -115,15 +118,17 @@ def library_wall_s(name: str) -> float:
     return float(scenario.duration_s * scenario.time_scale)
 
 
-def scheduled_ids(scenario_file: Path) -> list[int]:
-    """The request ids a standalone run of this scenario file schedules (the schedule is deterministic)."""
+def scheduled_ids(scenario_file: Path, workers: int = 0) -> list[int]:
+    """The request ids a run of this scenario file schedules with ``workers`` Locust workers (0: standalone;
+    the schedule is deterministic)."""
     from drill.live.plan import make_plan
-    from drill.load.schedule import Stage, arrivals
     from scenarios.loader import load_scenario
+    from workload.schedule import Stage, arrivals
 
     run = make_plan(load_scenario(scenario_file)).run
     stages = [Stage(s.until_s, s.rate) for s in run.load.stages]
-    return [a.id for a in arrivals(stages, run.seed, run.load.arrival, 0, 1)]
+    count = max(1, workers)
+    return [a.id for w in range(count) for a in arrivals(stages, run.seed, run.load.arrival, w, count)]
 
 
 def run_scenario(name: str, run_dir: Path) -> CliResult:

@@ -137,3 +137,38 @@ def test_interrupted_run_cleans_up_and_reports(sig: signal.Signals, code: int, t
     for rendered in ("report.md", "report.html", "junit.xml"):
         assert (run_dir / rendered).is_file(), rendered
     assert "partial report" in res.stderr and "verdict: PASSED" not in res.stdout, explain(res)
+
+
+def test_sigint_stops_a_run_as_long_as_the_cost_limits_allow_within_seconds(tmp_path: Path) -> None:
+    """The longest run the default limits admit (~200,000 requests) still stops, merged and reported, soon after
+    SIGINT: its unsent schedule is merged and reported streaming, not held in memory."""
+    from drill.budget import DEFAULT_LIMITS
+
+    data = short_scenario("long-interrupted", ["count(lost) == 0"], duration="33m20s", rate="100/s")
+    data.update(time_scale=1.0, faults=[])
+    data["stack"]["providers"] = {"qwen": {"rpm": 100000, "tpm": 100000000}}
+    scenario = write_scenario(tmp_path / "long.yaml", data)
+    expected = len(scheduled_ids(scenario))
+    assert 0.5 * DEFAULT_LIMITS.requests < expected <= DEFAULT_LIMITS.requests
+    run_dir = tmp_path / "run"
+    argv = [sys.executable, "-m", "drill.cli", "run", str(scenario), "--out", str(run_dir), "--no-view"]
+    with (tmp_path / "out.txt").open("wb") as out:
+        proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True)
+    try:
+        _wait_for_lines(run_dir / "logs" / "load" / "requests.w0.jsonl", 50, proc, timeout_s=60)
+        assert proc.poll() is None, (tmp_path / "out.txt").read_text(errors="replace")
+        proc.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        proc.wait(timeout=90)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    text = (tmp_path / "out.txt").read_text(errors="replace")
+    assert proc.returncode == 130 and "Traceback" not in text, text
+    assert took < 60, f"{took:.1f} s from SIGINT to exit"
+    merge = json.loads((run_dir / "merge.json").read_text(encoding="utf-8"))
+    assert merge["scheduled"] == expected and merge["unsent"] > 0.9 * expected, merge
+    assert (run_dir / "report.json").is_file()

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drill.commands import EXIT_FAILED, EXIT_HARNESS, EXIT_OK, _verdict
-from drill.load.classify import lost
 from drill.load.config import LoadConfig
 from drill.load.merge import merge_records
-from drill.load.prompts import Gold, Prompt
-from drill.load.schedule import Stage, arrivals
 from reports.records import FAILED, LOST, OK, request_from_dict
 from reports.report import build_report
 from reports.runinfo import RunInfo
+from workload.outcome import lost
+from workload.prompts import Gold, Prompt
+from workload.schedule import Stage, arrivals
 
 pytestmark = pytest.mark.live
 

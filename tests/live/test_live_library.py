@@ -123,6 +123,19 @@ def test_artefacts_agree_with_report_json(library_run: CliResult) -> None:
     assert (run_dir / "scenario.yaml").is_file() and (run_dir / "run.json").is_file()
 
 
+def test_run_json_records_overhead_compression_and_config(library_run: CliResult) -> None:
+    info = json.loads((_run_dir(library_run) / "run.json").read_text(encoding="utf-8"))
+    overhead = info["overhead"]
+    assert overhead["n"] >= 10 and 0 < overhead["p50_s"] <= overhead["p99_s"] <= overhead["max_s"], overhead
+    check = info["compression"]
+    assert check["overhead_source"] == "measured" and check["overhead_s"] == overhead["p50_s"]
+    assert check["safe"] and check["before_start"]["safe"], check
+    assert check["run_peak_rate_per_s"] == pytest.approx(check["peak_rate_per_s"] / info["time_scale"])
+    config = info["config"]
+    assert config["time_scale"] == info["time_scale"] and config["provider"] in ("auto", "qwen", "claude", "openai")
+    assert set(config["stack"]) >= {"providers", "breaker", "retries", "router", "queue", "cache", "timeout"}
+
+
 # -- what each scenario rehearses ----------------------------------------------------------------
 
 def test_circuit_breaker_opens_probes_and_closes(circuit_breaker_run: CliResult) -> None:

@@ -16,7 +16,9 @@ from .support import CliResult, LiveRuns, explain, llmdrill, short_scenario, wri
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(900)]
 
-IMPOSSIBLE = "p95(latency) < 1ms"
+# Not a latency bound: one that tight (1 ms) is refused before the run, since the harness's own overhead
+# would decide it (drill/live/compression.py); the short scenario sends qwen far more than 3 calls.
+IMPOSSIBLE = "calls(qwen) < 3"
 HOLDS = "count(lost) == 0"
 
 
@@ -55,7 +57,8 @@ def test_broken_expectation_named_in_junit(broken_run: CliResult) -> None:
     failure = cases[IMPOSSIBLE].find("failure")
     assert failure is not None, ET.tostring(cases[IMPOSSIBLE], encoding="unicode")
     text = (failure.get("message") or "") + (failure.text or "")
-    assert "observed" in text and "0.001" in text, text   # 1ms, normalised to seconds
+    observed = _expectation(broken_run.report(), IMPOSSIBLE)["observed"]
+    assert "observed" in text and str(observed) in text, text
     assert cases[HOLDS].find("failure") is None
     assert int(root.get("failures", "0")) >= 1
 

@@ -123,3 +123,29 @@ def test_version_browser_guard_and_unknown_routes(api: str) -> None:
     _err(requests.put(api + "/proxies", json={}, timeout=5), 405, "method not allowed")
     ids = {requests.get(api + "/version", timeout=5).headers["X-Toxiproxy-Request-Id"] for _ in range(3)}
     assert len(ids) == 3
+
+
+def test_browser_shaped_requests_are_refused(api: str, echo: EchoServer) -> None:
+    # Issue 8: Host (DNS rebinding), Origin and a cross-site body type, beyond Toxiproxy's agent check.
+    body = {"name": "b", "upstream": echo.address}
+    _err(requests.post(api + "/proxies", json=body, headers={"Host": "rebind.attacker.test"}, timeout=5),
+         403, "headers.host")
+    _err(requests.post(api + "/proxies", json=body, headers={"Origin": "http://evil.example"}, timeout=5),
+         403, "headers.origin")
+    _err(requests.post(api + "/proxies", data=b'{"name": "b", "upstream": "x:1"}',
+                       headers={"Content-Type": "text/plain"}, timeout=5), 415, "headers.content-type")
+    _err(requests.post(api + "/reset", headers={"Origin": "null"}, timeout=5), 403, "headers.origin")
+    assert requests.get(api + "/proxies", timeout=5).json() == {}, "nothing was created"
+    # What toxiproxy-python and curl-with-a-type send still works, as does a loopback Origin.
+    ok = requests.post(api + "/proxies", json=body, headers={"Origin": "http://localhost:3000"}, timeout=5)
+    assert ok.status_code == 201, ok.text
+    assert requests.post(api + "/reset", timeout=5).status_code == 204
+
+
+def test_out_of_range_toxic_attributes_are_400_with_the_bound(api: str, echo: EchoServer) -> None:
+    assert requests.post(api + "/proxies", json={"name": "r", "upstream": echo.address}, timeout=5).status_code == 201
+    for value in (1e300, 2**63, 10**400):
+        r = requests.post(api + "/proxies/r/toxics", json={"type": "latency", "attributes": {"latency": value}},
+                          timeout=5)
+        _err(r, 400, "at most 9223372036854775807")
+    assert requests.get(api + "/proxies/r/toxics", timeout=5).json() == []

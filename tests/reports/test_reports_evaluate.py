@@ -114,7 +114,10 @@ def test_degradation_mode_relaxes_the_latency_threshold() -> None:
     assert evaluate([], calls, end_s=100.0, rules=[LLM_P95]).rules[0].fired
     relaxed = evaluate([], calls, end_s=100.0, rules=[LLM_P95], degradation_mode=True).rules[0]
     assert not relaxed.fired and relaxed.points[-1].threshold == 20.0
-    events = [EventRecord(0.0, "mode", {"degraded": True}), EventRecord(40.0, "mode", {"degraded": False})]
+    events = [
+        EventRecord(0.0, "mode", {"mode": "degraded", "active": True, "source": "manual", "reason": "x"}),
+        EventRecord(40.0, "mode", {"mode": "degraded", "active": False, "source": None, "reason": "x"}),
+    ]
     timed = evaluate([], calls, events, end_s=100.0, rules=[LLM_P95]).rules[0]
     assert timed.fired and timed.first_fired_s is not None and timed.first_fired_s > 40.0
 

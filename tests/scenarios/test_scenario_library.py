@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import scenarios
+from drill.live.compression import check_compression
 from scenarios import ScenarioError, find, json_schema, library_dir, list_library, load_scenario
 from scenarios.schema import TOP_LEVEL_KEYS
 
@@ -43,8 +44,11 @@ def test_library_file_loads_and_is_ci_sized(path: Path) -> None:
     assert scenario.expect, "a library scenario must say what it expects"
     run = scenario.scaled()
     assert run.duration_s <= 90.0  # wall seconds of a live run on the 2-core CI machine
-    assert max(stage.rate for stage in run.load.stages) <= 20.0
-    assert run.load.expected_requests() <= 2000
+    # rates are scenario rates: compressed, the load grows by 1/time_scale and must stay what the machine
+    # sustains, with the overhead estimate small against every latency threshold the scenario checks
+    check = check_compression(scenario)
+    assert check.safe, check.message()
+    assert run.load.expected_requests() <= 6000  # the live library tests' budget
     # expectations about fault windows refer to windows that exist
     assert scenario.phases and scenario.phases[-1].until_s == scenario.duration_s
 

@@ -1,4 +1,4 @@
-"""time_scale multiplies every time in a scenario and nothing else; network toxics in Toxiproxy's units."""
+"""time_scale multiplies every time and divides every rate, and nothing else; toxics in Toxiproxy's units."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from scenarios import Scenario, format_duration, load_scenario_text
 from scenarios.phases import derive_phases
+from scenarios.scaling import window_holds
 from scenarios.schema import FaultWindow
 
 TEMPLATE = """\
@@ -66,7 +67,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Scenario, dict[str, float]]:
 
 @given(scenarios())
 @settings(max_examples=60, deadline=None)
-def test_scaled_multiplies_every_time_and_keeps_rates(case: tuple[Scenario, dict[str, float]]) -> None:
+def test_scaled_multiplies_every_time_and_divides_every_rate(case: tuple[Scenario, dict[str, float]]) -> None:
     scenario, v = case
     k = v["scale"]
     run = scenario.scaled()
@@ -74,23 +75,25 @@ def test_scaled_multiplies_every_time_and_keeps_rates(case: tuple[Scenario, dict
     assert run.time_scale == 1.0 and run.applied_scale == pytest.approx(k)
     assert run.duration_s == approx(v["duration"])
     assert [s.until_s for s in run.load.stages] == [approx(v["half"]), approx(v["duration"])]
-    assert [s.rate for s in run.load.stages] == [v["rate1"], v["rate2"]]  # rates are not scaled
+    per_run_s = [pytest.approx(v["rate1"] / k, rel=1e-9), pytest.approx(v["rate2"] / k, rel=1e-9)]
+    assert [s.rate for s in run.load.stages] == per_run_s
     assert run.load.client_timeout_s == approx(v["timeout"])
     stack = run.stack_config()
     assert stack["timeout"] == approx(v["timeout"])
     assert stack["breaker"]["recovery_timeout"] == approx(v["timeout"])
-    assert stack["breaker"]["failure_threshold"] == 5 and stack["providers"]["qwen"] == {
-        "rpm": 100,
-        "weight": 0.7,
-    }
+    assert stack["breaker"]["failure_threshold"] == 5 and stack["providers"]["qwen"]["weight"] == 0.7
+    # the gateway's limiter: its compressed minute holds the scenario minute's 100 calls
+    assert window_holds(stack["providers"]["qwen"]["rpm"], 60 * k) == 100
     plan = run.fault_plan()
     assert plan["time_scale"] == 1.0
     first, second, third = plan["faults"]
     assert first["at"] == approx(v["at"]) and first["until"] == approx(v["until"])
     assert first["latency"] == {"dist": "uniform", "min": approx(v["lat"]), "max": approx(61)}
     assert second["error"] == {"status": 429, "retry_after": approx(v["lat"])}
-    # rpm/tpm stay rates; the quota's 60 s window is a duration and scales
-    assert third["quota"] == {"rpm": 100, "tpm": 60000, "window": approx(60)}
+    # the quota's 60 s window is a duration and scales; rpm/tpm are rates, so the window holds the same
+    assert third["quota"]["window"] == approx(60)
+    assert window_holds(third["quota"]["rpm"], third["quota"]["window"]) == 100
+    assert window_holds(third["quota"]["tpm"], third["quota"]["window"]) == 60000
     for window, original in zip(run.windows(), scenario.windows(), strict=True):
         assert (window.at_s, window.until_s) == (approx(original.at_s), approx(original.until_s))
     assert run.actions[0].at_s == approx(v["at"])
@@ -101,7 +104,7 @@ def test_scaled_multiplies_every_time_and_keeps_rates(case: tuple[Scenario, dict
         "jitter": round(v["lat"] * k * 1000),
     }
     assert scenario.network[0].to_toxiproxy(k) == toxic  # scaling at send time gives the same body
-    assert run.network[1].to_toxiproxy()["attributes"] == {"rate": 50}
+    assert run.network[1].to_toxiproxy()["attributes"] == {"rate": max(1, round(50 / k))}
     assert run.expect == scenario.expect
 
 
@@ -138,8 +141,8 @@ def test_fault_plan_is_in_run_seconds_unless_asked_as_written() -> None:
     assert run_plan["time_scale"] == 1.0
     assert run_plan["faults"][0]["at"] == pytest.approx(12.0)
     assert run_plan["faults"][0]["latency"]["value"] == pytest.approx(0.3)
-    # rates stay rates; the window compresses: 100 rpm held over a 6 s window
-    assert run_plan["faults"][1]["quota"] == {"rpm": 100, "tpm": 60000, "window": pytest.approx(6.0)}
+    # the window compresses and the rates grow: a 6 s window holds the scenario minute's 100 requests
+    assert run_plan["faults"][1]["quota"] == {"rpm": 1000, "tpm": 600000, "window": pytest.approx(6.0)}
     assert scenario.windows()[0].label == "slow"
 
 

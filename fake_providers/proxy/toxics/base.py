@@ -91,6 +91,9 @@ class ToxicStub:
         self._on_reset()
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _int_attribute(type_name: str, name: str, value: object) -> int:
     where = f"attributes.{name} of toxic type {type_name!r}"
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -99,6 +102,8 @@ def _int_attribute(type_name: str, name: str, value: object) -> int:
         raise ApiError(f"bad request body: {where} must be an integer, got {value!r}", 400)
     if value < 0:
         raise ApiError(f"bad request body: {where} must be >= 0, got {value!r}", 400)
+    if value > _INT64_MAX:   # Toxiproxy's attributes are Go int64s: it refuses bigger numbers too
+        raise ApiError(f"bad request body: {where} must be at most {_INT64_MAX}, got {value!r}", 400)
     return int(value)
 
 

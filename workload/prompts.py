@@ -20,6 +20,7 @@ from typing import Any
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
 
 _GOLD_KEYS = ("contacto", "fecha_iso", "hora_hhmm")
+_ORIGINAL_KEYS = ("fecha", "hora")
 
 
 class PromptsError(ValueError):
@@ -31,6 +32,10 @@ class Gold:
     contacto: str | None
     fecha_iso: str | None
     hora_hhmm: str | None
+    # the date and time as the prompt writes them ("mañana", "10am"): what a chat answer carries
+    # (docs/contracts.md section 2); None where the prompts file does not say
+    fecha: str | None = None
+    hora: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,7 @@ def _parse_entry(entry: object, where: str) -> Prompt:
         gold_src = entry
     gold = None
     if gold_src is not None:
-        gold = Gold(*(_opt_str(gold_src, k, gold_where) for k in _GOLD_KEYS))
+        gold = Gold(*(_opt_str(gold_src, k, gold_where) for k in (*_GOLD_KEYS, *_ORIGINAL_KEYS)))
     return Prompt(pid, text, ref, gold)
 
 

@@ -1,0 +1,48 @@
+"""One point of a plan, run where it lands (this process, a pool worker, a Dask worker).
+
+A top-level function of plain data, so any executor can ship it: the point's
+scenario is rebuilt from its job, planned by the live planner at time_scale 1,
+run by the twin, and judged by the same report code as any run; only
+``report.json`` is written (a sweep reads numbers, not pages and plots).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from sim.plan.points import PointJob
+from sim.plan.result import PointResult
+
+__all__ = ["prepare", "run_point"]
+
+
+def prepare(job: PointJob) -> None:
+    """Everything that can be refused about ``job`` before any point runs (``ScenarioError``/``PlanError``/
+    ``ValueError``)."""
+    from drill.sim_command import sim_setup
+    from sim.plan.points import point_scenario
+    from sim.service_flag import parse_service_flag
+
+    services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
+    sim_setup(point_scenario(job), services)
+
+
+def run_point(job: PointJob) -> PointResult:
+    from drill.live.collect import build_run_report
+    from drill.sim_command import sim_setup
+    from reports.write_json import render_json
+    from sim.plan.points import point_scenario
+    from sim.scenario import simulate
+    from sim.service_flag import parse_service_flag
+
+    started = time.perf_counter()
+    services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
+    setup = sim_setup(point_scenario(job), services)
+    out = Path(job.out_dir)
+    simulate(setup, out)
+    text = render_json(build_run_report(out))
+    (out / "report.json").write_text(text, encoding="utf-8")
+    return PointResult.from_report(job.index, job.label, job.knobs, json.loads(text),
+                                   time.perf_counter() - started)

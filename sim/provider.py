@@ -1,0 +1,133 @@
+"""One provider as the twin sees it: network, fault engine, service model, reply, wire.
+
+``SimProvider.call`` works out, at the call's start, everything about one
+``CallProvider`` effect: how long it takes and what the gateway's client makes
+of it.  The pieces are the live ones, composed in the live order:
+
+link (toxics) → the fake's engine decides at the instant the request arrives →
+the service model queues it (slots, bounded queue, the provider's own 503/429) →
+the reply model composes the answer → back over the link → the gateway client
+parses the bytes; a call that outlasts its timeout is the client's timeout.
+
+Pure (no SimPy): ``now`` is passed in; the interpreter sleeps ``delay_s`` and
+then calls ``finish`` so the capacity rules of the engine see the request leave
+when it does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fake_providers.faults.engine import FaultEngine, RequestInfo
+from fake_providers.faults.outcomes import BadJson, Decision, Hang, HttpError, Normal, Refuse, Reset
+from fake_providers.faults.reply import Reply, call_rng, reply
+from fake_providers.faults.service import ServiceQueue, ServiceSpec
+from fake_providers.servers.dialect import ChatCall
+from gateway.outcomes import ChatRequest, Completion, ProviderFailure
+
+from .network import Link
+from .wire import Wire
+
+__all__ = ["CallPlan", "SimProvider"]
+
+#: what an answer's envelope adds to its text on the wire, for the bandwidth toxic
+_ENVELOPE_BYTES = 300
+
+
+@dataclass(slots=True)
+class CallPlan:
+    delay_s: float
+    result: Completion | ProviderFailure
+    decision: Decision | None = None
+    ends_at: float = 0.0
+    #: seconds the request waited for a provider slot (the service model's queue)
+    queued_s: float = 0.0
+
+
+class SimProvider:
+    __slots__ = ("engine", "link", "name", "seed", "service", "wire")
+
+    def __init__(
+        self, name: str, engine: FaultEngine, seed: int, service: ServiceSpec | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.name = name
+        self.engine = engine
+        self.seed = seed
+        self.link = Link()
+        self.wire = Wire(name, model)
+        self.service = ServiceQueue(service) if service is not None else None
+
+    def call(self, now: float, request: ChatRequest, timeout_s: float, key: int) -> CallPlan:
+        wire = self.wire
+        if not timeout_s > 0:
+            return CallPlan(0.0, wire.timeout(timeout_s))
+        rng = call_rng(self.seed, key)
+        crossing = self.link.cross(rng)
+        if crossing.refused:
+            return CallPlan(0.0, wire.result(_NO_CALL, Reply(0.0, Refuse()), timeout_s))
+        call = wire.call_of(request)
+        if isinstance(call, ProviderFailure):
+            return CallPlan(crossing.up_s, call)
+        if crossing.cut is not None and crossing.cut_stream == "upstream":
+            return self._cut(crossing.cut, crossing.up_s + crossing.cut_after_s, timeout_s)
+        arrived = now + crossing.up_s
+        decision = self.engine.decide(arrived, self.name, _info(call), rng)
+        answer = reply(decision, call, rng)
+        busy = self._serve(arrived, decision, answer)
+        if isinstance(busy, HttpError):
+            self.engine.release(decision, arrived)
+            return self._within(crossing.up_s, wire.result(call, Reply(0.0, busy), timeout_s), timeout_s, None)
+        if isinstance(answer.response, Hang):
+            return CallPlan(timeout_s, wire.timeout(timeout_s), decision, arrived + timeout_s)
+        at_provider, queued = busy
+        if crossing.cut is not None:   # downstream: the provider did the work, the answer never arrives whole
+            return self._cut(crossing.cut, crossing.up_s + at_provider + crossing.cut_after_s, timeout_s,
+                             decision, arrived + at_provider)
+        size = len(answer.text.encode("utf-8")) + _ENVELOPE_BYTES if answer.text is not None else _ENVELOPE_BYTES
+        back = crossing.down_s + Link.transmit_s(size, crossing.down_bytes_per_s)
+        total = crossing.up_s + at_provider + back
+        plan = self._within(total, wire.result(call, answer, timeout_s), timeout_s, decision, arrived + at_provider)
+        plan.queued_s = queued
+        return plan
+
+    def finish(self, plan: CallPlan) -> None:
+        if plan.decision is not None:
+            self.engine.release(plan.decision, plan.ends_at)
+
+    def _serve(self, arrived: float, decision: Decision, answer: Reply) -> tuple[float, float] | HttpError:
+        """Seconds the provider spends on the request and of those how many in its queue; or its overflow."""
+        queue = self.service
+        response = answer.response
+        if queue is None or not isinstance(response, Normal | BadJson | Reset):
+            return answer.delay_s, 0.0
+        service_s = queue.spec.service_s(decision.latency_s, answer.completion_tokens)
+        start = queue.admit(arrived, service_s)
+        if isinstance(start, HttpError):
+            return start
+        return start - arrived + service_s, start - arrived
+
+    def _within(
+        self, delay_s: float, result: Completion | ProviderFailure, timeout_s: float,
+        decision: Decision | None, ends_at: float = 0.0,
+    ) -> CallPlan:
+        if delay_s > timeout_s:
+            return CallPlan(timeout_s, self.wire.timeout(timeout_s), decision, ends_at)
+        return CallPlan(delay_s, result, decision, ends_at)
+
+    def _cut(
+        self, cut: str, at_s: float, timeout_s: float, decision: Decision | None = None, ends_at: float = 0.0,
+    ) -> CallPlan:
+        if cut == "hang" or at_s > timeout_s or math.isinf(at_s):
+            return CallPlan(timeout_s, self.wire.timeout(timeout_s), decision, ends_at)
+        # a close without an answer and an RST both reach the client as a transport error mid-call
+        return CallPlan(at_s, self.wire.result(_NO_CALL, Reply(0.0, Reset(0)), timeout_s), decision, ends_at)
+
+
+_NO_CALL = ChatCall("", "", "", 0, 1, False)
+
+
+def _info(call: ChatCall) -> RequestInfo:
+    # What the fake server hands its engine (servers/chat.py).
+    return RequestInfo(call.model, call.stream, call.prompt, call.prompt_tokens + call.max_tokens)

@@ -1,0 +1,252 @@
+"""One twin run: open-model arrivals through the gateway core in virtual time, records on disk.
+
+The same pipe as a live run with the supervisor, Locust and the sockets taken
+out: ``workload`` gives the arrivals and prompts, ``gateway.core`` handles each
+request on the twin's clock, ``SimProvider`` plays the fakes (fault engine,
+service model, reply model) and the proxy (toxics), the timeline applies the
+scenario's steps at their virtual times, and ``workload.outcome`` turns each
+request's fate into its ``RequestRecord`` — the very function the Locust user
+calls.  The report is then built from the run directory exactly as for a live run.
+
+The same ``SimSetup`` gives the same records, byte for byte: SimPy's event
+order is deterministic, and every random draw comes from a generator seeded
+from the setup's seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from fake_providers.corpus import REFERENCE_DATE
+from fake_providers.faults.engine import FaultEngine
+from fake_providers.faults.plan import FaultPlan
+from fake_providers.faults.service import ServiceSpec
+from gateway.config import GatewayConfig
+from gateway.core.observer import Observers
+from gateway.core.pipeline import ParseOutcome, parse_appointment
+from gateway.core.stack import Stack
+from gateway.service.admission import Admission
+from gateway.service.cache_backends import MemoryBackend
+from reports.records import CLIENT_TIMEOUT, SHED_STATUS, EventRecord
+from reports.runinfo import RunInfo
+from workload import outcome
+from workload.prompts import Prompt, choose_prompt
+from workload.schedule import Stage, arrivals, schedule_end
+
+from .clock import SimClock
+from .interpreter import perform
+from .provider import SimProvider
+from .records import RecordObserver, RunFiles
+from .timeline import Step, Timeline
+
+__all__ = ["DRAIN_SLACK_S", "SimResult", "SimSetup", "run_sim"]
+
+#: as the live load generator: in-flight requests get the client timeout plus this to report
+DRAIN_SLACK_S = 2.0
+#: the flow-key space of probes, apart from request ids
+_PROBE_KEYS = 1 << 40
+
+
+@dataclass(frozen=True, slots=True)
+class SimSetup:
+    config: GatewayConfig
+    plan: FaultPlan
+    stages: tuple[Stage, ...]
+    prompts: tuple[Prompt, ...]
+    seed: int
+    arrival: str = "poisson"
+    client_timeout_s: float = 30.0
+    steps: tuple[Step, ...] = ()
+    services: Mapping[str, ServiceSpec] = field(default_factory=dict)
+    #: the gateway's own CPU time per request, as a fixed delay before its flow (no contention modelled)
+    gateway_cpu_s: float = 0.0
+    run_info: RunInfo | None = None
+    probes: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.prompts:
+            raise ValueError("prompts: at least one prompt is needed")
+        if not (self.client_timeout_s > 0):
+            raise ValueError(f"client_timeout_s: must be > 0, got {self.client_timeout_s!r}")
+        if not (self.gateway_cpu_s >= 0):
+            raise ValueError(f"gateway_cpu_s: must be >= 0, got {self.gateway_cpu_s!r}")
+        unknown = sorted(set(self.services) - set(self.config.providers))
+        if unknown:
+            raise ValueError(f"services: unknown provider(s) {', '.join(unknown)}; "
+                             f"expected some of {', '.join(sorted(self.config.providers))}")
+
+    def model_notes(self) -> dict[str, Any]:
+        """What the twin assumed, for run.json: the parts of the stack it models rather than runs."""
+        return {
+            "gateway_cpu_s": self.gateway_cpu_s,
+            "services": {name: {"concurrency": s.concurrency, "queue": s.queue, "tokens_per_s": s.tokens_per_s,
+                                "ttft_s": s.ttft_s, "overflow_status": s.overflow_status}
+                         for name, s in self.services.items()},
+            "client_timeout_s": self.client_timeout_s,
+            # the twin keeps the cache in its own memory whatever cache.backend says (Redis is I/O)
+            "cache_backend": "memory",
+            "not_modelled": ["gateway CPU contention (a fixed delay per request instead)",
+                             "toxics slicer, slow_close, limit_data", "rate-limit headers on provider answers"],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SimResult:
+    run_dir: Path
+    requests: int
+    calls: int
+    events: int
+    lost: int
+    simulated_s: float
+    wall_s: float
+    interrupted: bool = False
+
+
+class _Twin:
+    """The state of one run: environment, stack, providers, cache, records."""
+
+    def __init__(self, setup: SimSetup, files: RunFiles) -> None:
+        self.setup = setup
+        self.files = files
+        self.env = simpy.Environment()
+        clock = SimClock(self.env)
+        observers = Observers(RecordObserver(files))
+        self.stack = Stack(setup.config, clock, observers, random.Random(setup.seed))
+        self.cache = MemoryBackend(clock, setup.config.cache.max_entries)
+        engine = FaultEngine(setup.plan, seed=setup.seed)
+        providers = setup.config.providers
+        self.providers = {
+            name: SimProvider(name, engine, setup.seed, setup.services.get(name), providers[name].model)
+            for name in self.stack.providers
+        }
+        self.engine = engine
+        self.admission = Admission(setup.config.limits.max_in_flight)
+        self.pending: dict[int, tuple[float, str]] = {}
+        self.references: dict[str | None, date] = {}
+
+    def reference(self, prompt: Prompt) -> date:
+        found = self.references.get(prompt.reference_date)
+        if found is None:
+            found = date.fromisoformat(prompt.reference_date) if prompt.reference_date else REFERENCE_DATE
+            self.references[prompt.reference_date] = found
+        return found
+
+    def arrive(self) -> Generator[simpy.Event, Any, None]:
+        env, setup = self.env, self.setup
+        timeout, process = env.timeout, env.process
+        for arrival in arrivals(setup.stages, setup.seed, setup.arrival):
+            wait = arrival.t_s - env.now
+            if wait > 0:
+                yield timeout(wait)
+            prompt = choose_prompt(setup.prompts, setup.seed, arrival.id)
+            self.pending[arrival.id] = (arrival.t_s, prompt.id)
+            process(self.request(arrival.id, arrival.t_s, prompt))
+
+    def request(self, rid: int, intended_s: float, prompt: Prompt) -> Generator[simpy.Event, Any, None]:
+        env, setup = self.env, self.setup
+        if setup.gateway_cpu_s > 0:
+            yield env.timeout(setup.gateway_cpu_s)
+        if not self.admission.try_enter():
+            # the live ASGI router sheds past limits.max_in_flight before any flow runs
+            status, body = SHED_STATUS, None   # no body: as an empty one, not JSON
+        else:
+            flow = parse_appointment(self.stack, prompt.prompt, self.reference(prompt), env.now)
+            try:
+                result: ParseOutcome = yield from perform(env, flow, self.providers, self.cache, rid)
+            finally:
+                self.admission.leave()
+            status, body = result.status, result.body
+        if self.pending.pop(rid, None) is None:
+            return   # already written as lost when the run ended
+        latency = env.now - intended_s
+        if latency > setup.client_timeout_s:
+            # the user gave up at the timeout; the gateway carried on, as it does live
+            record = outcome.failed(rid, intended_s, intended_s, setup.client_timeout_s, CLIENT_TIMEOUT, prompt.id)
+        else:
+            record = outcome.answered_data(rid, intended_s, intended_s, latency, status, body, prompt.id,
+                                           prompt.gold)
+        self.files.request(record)
+
+    def probe(self) -> Generator[simpy.Event, Any, None]:
+        from gateway.core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
+
+        env = self.env
+        period = probe_period_s(self.setup.config)
+        cycle = 0
+        while True:
+            yield env.timeout(period)
+            cycle += 1
+            yield from perform(env, probe_due_providers(self.stack, PROBE_REQUEST), self.providers, self.cache,
+                               _PROBE_KEYS + cycle)
+
+    def close(self, end_s: float) -> int:
+        """Account for every request still in flight at ``end_s``: a timeout if the user had given up, else lost."""
+        lost = 0
+        for rid, (intended_s, prompt_id) in sorted(self.pending.items(), key=lambda kv: (kv[1][0], kv[0])):
+            if end_s - intended_s >= self.setup.client_timeout_s:
+                self.files.request(outcome.failed(rid, intended_s, intended_s, self.setup.client_timeout_s,
+                                                  CLIENT_TIMEOUT, prompt_id))
+            else:
+                self.files.request(outcome.lost(rid, intended_s, intended_s, prompt_id))
+                lost += 1
+        self.pending.clear()
+        return lost
+
+    def limits(self, at_s: float) -> None:
+        """The runbook's "Paso 4" reading of each provider's quota, as the live run records it at the end.
+
+        The primary provider (the pinned one, else the heaviest weight) comes last: the recovery check
+        reads the last reading, as it does live (drill/live/orchestrate.py ``_record_limits``).
+        """
+        config = self.setup.config
+        primary = config.provider if config.provider in self.providers else \
+            max(self.providers, key=lambda n: config.providers[n].weight)
+        for name in sorted(self.providers, key=lambda n: n == primary):
+            view = self.engine.limits(at_s, name)
+            self.files.event(EventRecord(round(at_s, 6), "limits", {
+                "provider": name, "requests_remaining": view.remaining_requests,
+                "limits": {"rate_limit": {"requests_limit": view.limit_requests,
+                                          "requests_remaining": view.remaining_requests,
+                                          "tokens_limit": view.limit_tokens,
+                                          "tokens_remaining": view.remaining_tokens}}}))
+
+
+def run_sim(setup: SimSetup, run_dir: Path) -> SimResult:
+    """Run the twin; writes ``requests/calls/events.jsonl`` and ``run.json`` into ``run_dir``."""
+    started = time.perf_counter()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if setup.run_info is not None:
+        info = replace(setup.run_info, mode="sim", sim=setup.model_notes())
+        (run_dir / "run.json").write_text(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                          encoding="utf-8")
+    files = RunFiles(run_dir)
+    twin = _Twin(setup, files)
+    env = twin.env
+    end = schedule_end(setup.stages) + setup.client_timeout_s + DRAIN_SLACK_S
+    interrupted = False
+    try:
+        env.process(twin.arrive())
+        if setup.probes:
+            env.process(twin.probe())
+        if setup.steps:
+            env.process(Timeline(env, setup.steps, twin.providers, twin.stack, files.event).run())
+        env.run(until=end)
+    except KeyboardInterrupt:
+        interrupted = True   # what was simulated is accounted for and kept, as a live run keeps its records
+    finally:
+        # every request that arrived gets exactly one record, however the run ends
+        reached = float(env.now)
+        lost = twin.close(reached)
+        twin.limits(min(reached, schedule_end(setup.stages)))
+        files.close()
+    return SimResult(run_dir, files.requests.written, files.calls.written, files.events.written, lost, reached,
+                     time.perf_counter() - started, interrupted)

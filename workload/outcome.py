@@ -1,0 +1,204 @@
+"""Turn one request's fate into exactly one ``RequestRecord``.
+
+Pure: the caller measures the times and performs the I/O; this module only
+decides what the answer means (``docs/contracts.md`` section 6).
+
+Validation false positives (the runbook's ``validation_false_positive_rate``): the gateway's
+validation agent reports ``{"validation": {"valid": bool, "issues": [...]}}`` in a 200's body.  A
+request whose gold is *valid* — it names a contact, a date and a time, the three things an
+appointment needs — and that validation called invalid is a false positive.  Against a gold that is
+itself incomplete, "invalid" is the right verdict, so such a request has no false-positive value.
+
+A client exception that is not a network failure (``client_error:*``) is the harness failing, not the
+stack: the record says so (``harness_error``) and the report counts it apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from reports.records import FAILED, LOST, OK, RequestRecord
+
+from .prompts import Gold, normalise
+
+__all__ = [
+    "BAD_RESPONSE",
+    "HARNESS_ERROR_PREFIX",
+    "answered",
+    "answered_data",
+    "failed",
+    "gold_entities",
+    "gold_valid",
+    "is_correct",
+    "lost",
+    "served_entities",
+]
+
+#: a 2xx whose body is not the contract's JSON: the user got nothing usable
+BAD_RESPONSE = "bad_response"
+#: ``drill.load.http`` names an exception of the client itself ``client_error:<type>``
+HARNESS_ERROR_PREFIX = "client_error:"
+
+
+def _bool(meta: dict[str, Any], key: str) -> bool:
+    return meta.get(key) is True
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _resolved(entities: dict[str, Any], key: str) -> object:
+    field = entities.get(key)
+    return field.get("resolved") if isinstance(field, dict) else None
+
+
+def _same(got: object, want: str | None) -> bool:
+    if want is None or got is None:
+        return got is None and want is None
+    return isinstance(got, str) and normalise(got) == normalise(want)
+
+
+def is_correct(body: dict[str, Any], gold: Gold) -> bool:
+    entities = body.get("entities")
+    if not isinstance(entities, dict):
+        return False
+    return (
+        _same(entities.get("contacto"), gold.contacto)
+        and _same(_resolved(entities, "fecha"), gold.fecha_iso)
+        and _same(_resolved(entities, "hora"), gold.hora_hhmm)
+    )
+
+
+def served_entities(body: dict[str, Any]) -> dict[str, str | None]:
+    """What an answer gave, in gold's terms (contact, resolved date, resolved time): a report's example."""
+    raw = body.get("entities")
+    entities: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    out: dict[str, str | None] = {}
+    for key, value in (("contacto", entities.get("contacto")), ("fecha", _resolved(entities, "fecha")),
+                       ("hora", _resolved(entities, "hora"))):
+        out[key] = value if isinstance(value, str) else None if value is None else str(value)
+    return out
+
+
+def gold_entities(gold: Gold) -> dict[str, str | None]:
+    return {"contacto": gold.contacto, "fecha": gold.fecha_iso, "hora": gold.hora_hhmm}
+
+
+def gold_valid(gold: Gold) -> bool:
+    """A complete appointment request: what validation should accept."""
+    return gold.contacto is not None and gold.fecha_iso is not None and gold.hora_hhmm is not None
+
+
+def _validation_invalid(data: dict[str, Any]) -> bool | None:
+    validation = data.get("validation")
+    if not isinstance(validation, dict) or not isinstance(validation.get("valid"), bool):
+        return None
+    return not validation["valid"]
+
+
+def _validation_fp(invalid: bool | None, gold: Gold | None) -> bool | None:
+    if invalid is None or gold is None or not gold_valid(gold):
+        return None
+    return invalid
+
+
+def answered(
+    rid: int,
+    intended_s: float,
+    sent_s: float,
+    latency_s: float,
+    status: int,
+    body: bytes,
+    prompt_id: str | None,
+    gold: Gold | None,
+) -> RequestRecord:
+    """A request that got an HTTP answer (any status)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    return answered_data(rid, intended_s, sent_s, latency_s, status, data, prompt_id, gold)
+
+
+def answered_data(
+    rid: int,
+    intended_s: float,
+    sent_s: float,
+    latency_s: float,
+    status: int,
+    data: Any,
+    prompt_id: str | None,
+    gold: Gold | None,
+) -> RequestRecord:
+    """:func:`answered` on the body already decoded (``None``: not JSON), as the twin holds it.
+
+    The twin's body is the gateway core's JSON-ready value; encoding it only to decode it here cost the
+    twin ~10 % of its time.
+    """
+    common: dict[str, Any] = {
+        "id": rid,
+        "intended_s": intended_s,
+        "sent_s": sent_s,
+        "latency_s": latency_s,
+        "status": status,
+        "prompt_id": prompt_id,
+    }
+    raw_meta = data.get("meta") if isinstance(data, dict) else None
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    if not 200 <= status < 300:
+        # the gateway's pipeline time of a failure, when it says: agent_p95 sees errors too
+        return RequestRecord(outcome=FAILED, error=f"http_{status}", agent_s=_number(meta.get("agent_s")), **common)
+    if not isinstance(data, dict):
+        return RequestRecord(outcome=FAILED, error=BAD_RESPONSE, **common)
+    invalid = _validation_invalid(data)
+    correct = None if gold is None else is_correct(data, gold)
+    # a wrong answer keeps its evidence (what was served, what gold says): the report shows examples
+    wrong = gold is not None and correct is False
+    provider = meta.get("provider")
+    attempts = meta.get("attempts")
+    return RequestRecord(
+        outcome=OK,
+        provider=provider if isinstance(provider, str) else None,
+        attempts=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
+        cache_hit=_bool(meta, "cache_hit"),
+        fallback=_bool(meta, "fallback"),
+        degraded=_bool(meta, "degraded"),
+        conservation=_bool(meta, "conservation"),
+        json_error=_bool(meta, "json_error"),
+        agent_s=_number(meta.get("agent_s")),
+        confidence=_number(data.get("confidence")),
+        correct=correct,
+        served=served_entities(data) if wrong else None,
+        gold=gold_entities(gold) if wrong and gold is not None else None,
+        validation_invalid=invalid,
+        validation_fp=_validation_fp(invalid, gold),
+        **common,
+    )
+
+
+def failed(
+    rid: int, intended_s: float, sent_s: float | None, latency_s: float, error: str, prompt_id: str | None
+) -> RequestRecord:
+    """A request that got no HTTP answer: client timeout, refused or reset connection."""
+    return RequestRecord(
+        id=rid,
+        intended_s=intended_s,
+        sent_s=sent_s,
+        latency_s=latency_s,
+        outcome=FAILED,
+        error=error,
+        prompt_id=prompt_id,
+        harness_error=error.startswith(HARNESS_ERROR_PREFIX),
+    )
+
+
+def lost(rid: int, intended_s: float, sent_s: float | None, prompt_id: str | None) -> RequestRecord:
+    """A request the run ended before it resolved."""
+    return RequestRecord(
+        id=rid, intended_s=intended_s, sent_s=sent_s, latency_s=None, outcome=LOST, prompt_id=prompt_id
+    )
