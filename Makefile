@@ -12,7 +12,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy gateway fake_providers scenarios reports drill sim workload
+	.venv/bin/mypy units gateway fake_providers scenarios reports drill sim workload
 
 bench: setup
 	.venv/bin/python bench/bench_gateway.py

@@ -61,10 +61,10 @@ def prometheus_rules(argv: list[str]) -> int:
         _err(f"llmdrill export prometheus-rules: --slo must be a fraction in (0, 1), e.g. 0.999, not {args.slo}")
         return EXIT_BAD_INPUT
     from reports.export_prometheus import render_rule_file, rule_groups
-    from reports.rules import DEFAULT_RULES
+    from reports.rules import ALL_RULES
 
     source = "default rules" if args.time_scale == 1 else f"default rules at time_scale {args.time_scale:g}"
-    text = render_rule_file(rule_groups(DEFAULT_RULES, slo_objective=args.slo, time_scale=args.time_scale),
+    text = render_rule_file(rule_groups(ALL_RULES, slo_objective=args.slo, time_scale=args.time_scale),
                             _rules_header(source))
     _write(text, args.out)
     return EXIT_OK

@@ -6,34 +6,19 @@ even lets it read the answers.  So: the ``Host`` must be a loopback name (a rebo
 name is not), a state-changing request carrying an ``Origin`` must come from a
 loopback origin, and a body must be declared JSON (a cross-site ``text/plain`` or
 form POST needs no CORS preflight; ``application/json`` does).  The gateway has
-the same guard (``gateway/service/guards.py``): the layout keeps the two packages
-apart.
+its own guard (``gateway/service/guards.py``, with configurable names); both ask
+``units.loopback`` what loopback is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fake_providers.loopback import is_loopback_host
+from units.loopback import host_name, is_loopback_authority
 
 __all__ = ["browser_refusal", "host_name"]
 
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def host_name(authority: str) -> str:
-    """The host of ``host[:port]`` (IPv6 in brackets), lower-case, without the port."""
-    authority = authority.strip().lower()
-    if authority.startswith("["):
-        end = authority.find("]")
-        return authority[1:end] if end > 0 else authority
-    name, sep, port = authority.rpartition(":")
-    return name if sep and port.isdigit() and ":" not in name else authority
-
-
-def _loopback_name(authority: str) -> bool:
-    name = host_name(authority)
-    return name.endswith(".localhost") or is_loopback_host(name)
 
 
 def browser_refusal(method: str, headers: Iterable[tuple[bytes, bytes]], *,
@@ -56,14 +41,14 @@ def browser_refusal(method: str, headers: Iterable[tuple[bytes, bytes]], *,
             has_body = has_body or value.strip() not in (b"", b"0")
         elif key == b"transfer-encoding":
             has_body = True
-    if host is not None and not _loopback_name(host):
+    if host is not None and not is_loopback_authority(host):
         return (403, "headers.host", f"Host {host!r} is not a loopback name (DNS rebinding guard); "
                                      "use 127.0.0.1 or localhost")
     if method not in _STATE_CHANGING:
         return None
     if origin is not None:
         _, sep, authority = origin.partition("://")
-        if not sep or not _loopback_name(authority):
+        if not sep or not is_loopback_authority(authority):
             return (403, "headers.origin", f"Origin {origin!r} may not change this service's state "
                                            "(cross-site request)")
     if has_body and not (untyped_body_ok and ctype is None):

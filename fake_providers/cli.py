@@ -8,8 +8,8 @@ import json
 import signal
 import sys
 
-from fake_providers.loopback import is_loopback_host
 from fake_providers.servers.runner import new_event_loop, start_fakes
+from units.loopback import is_loopback_host
 
 __all__ = ["main"]
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import resource
 import signal
 import socket
 import sys
 
+from units.loopback import is_loopback_host
+
 from .config import ConfigError, GatewayConfig, LimitsSettings, load_config
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .service.app import Gateway, create_app
 
-    remote = not _is_loopback(args.host)
+    remote = not is_loopback_host(args.host)
     if remote and not args.allow_remote:
         print(f"llmdrill gateway: --host {args.host} is not a loopback address; pass --allow-remote to bind it",
               file=sys.stderr)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .rules import DEFAULT_RULES, Rule
+from .rules import ALL_RULES, Rule
 
 __all__ = [
     "DEGRADED_RECORD",
@@ -45,7 +45,7 @@ __all__ = [
     "runbook_group",
 ]
 
-QueryKind = Literal["quantile", "ratio", "increase", "mean"]
+QueryKind = Literal["quantile", "ratio", "increase", "mean", "gauge"]
 
 #: 1 while the gateway is in degradation mode, 0 otherwise (also when the gauge is not scraped)
 DEGRADED_RECORD = "llmdrill:degraded_mode"
@@ -120,6 +120,14 @@ PROM_QUERIES: dict[str, PromQuery] = {
     "down.500_rate": PromQuery(
         "LLM500RateHigh", "ratio", numerator="llm_500_errors_total", denominator=_CALLS, samples=_CALLS,
         note=_PROBES_NOTE),
+    # the addition to the runbook (issue 13): the gauge is already the share over the gateway's own
+    # gold_probe.window, so no range function; it is absent until a probe was judged ("no data")
+    "quality.gold_probe_correctness": PromQuery(
+        "GoldProbeCorrectnessLow", "gauge", series="parsing_gold_probe_correct_ratio",
+        note="the gateway's gauge covers its own gold_probe.window and has no sample count, so it can fire "
+             "on the first wrong probe where the harness waits for 5 judged probes.",
+        incomparable="the gauge is the share over the gateway's own window with no sample minimum (probes "
+                     "before t=0 included); the harness judges probe events over 5 scenario minutes, 5 at least"),
 }
 
 _QUANTILES = {"p95": 0.95}
@@ -159,6 +167,8 @@ def _value_expr(rule: Rule, q: PromQuery, w: str) -> str:
         return f"sum(rate({_selector(q.series, '_sum')}[{w}])) / sum(rate({_selector(q.series, '_count')}[{w}]))"
     if q.kind == "increase":
         return f"sum(increase({q.series}[{w}]))"
+    if q.kind == "gauge":
+        return f"min({q.series})"
     denominator = f"sum(rate({q.denominator}[{w}]))"
     if q.denominator_less:
         # ``or vector(0)``: a counter child that never moved (no cache hit yet) is no series at all, and
@@ -233,7 +243,7 @@ def _alert_for(rule: Rule, q: PromQuery, degraded_always: bool) -> tuple[AlertRu
     return (*recs, alert)
 
 
-def runbook_group(rules: Sequence[Rule] = DEFAULT_RULES, degraded_always: bool = False) -> RuleGroup:
+def runbook_group(rules: Sequence[Rule] = ALL_RULES, degraded_always: bool = False) -> RuleGroup:
     """The recording rules and alerts of the harness's rules; a rule with no mapping is left out, said so."""
     out: list[AlertRule] = [AlertRule(DEGRADED_RECORD, "max(llm_degraded_mode) or vector(0)", record=True,
                                       comment="1 in degradation mode; 0 also when the gauge is absent")]
@@ -244,7 +254,8 @@ def runbook_group(rules: Sequence[Rule] = DEFAULT_RULES, degraded_always: bool =
             missing.append(rule.id)
             continue
         out.extend(_alert_for(rule, q, degraded_always))
-    comment = "The runbook's ten alerts, as the harness's evaluator reads them (reports/rules.py)."
+    comment = ("The runbook's ten alerts and the harness's addition (quality.gold_probe_correctness), as the "
+               "harness's evaluator reads them (reports/rules.py).")
     if missing:
         comment += f"\nNot exported (no PromQL mapping in reports/export_prometheus.py): {', '.join(missing)}"
     if degraded_always:
@@ -338,7 +349,7 @@ def compress(rule: Rule, time_scale: float) -> Rule:
                             if seconds and rule.degraded_threshold is not None else rule.degraded_threshold))
 
 
-def rule_groups(rules: Sequence[Rule] = DEFAULT_RULES, *, slo_objective: float = 0.999,
+def rule_groups(rules: Sequence[Rule] = ALL_RULES, *, slo_objective: float = 0.999,
                 degraded_always: bool = False, time_scale: float = 1.0) -> tuple[RuleGroup, ...]:
     """Every group; ``time_scale`` < 1 gives the rules for a Prometheus watching a compressed run live
     (windows and latency thresholds x ``time_scale``, as the run's own durations are)."""

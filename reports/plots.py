@@ -181,10 +181,17 @@ PLOTS: dict[str, tuple[str, Callable[[Report, Axes], None], bool]] = {
 }
 
 
+#: plots of what only llmdrill's gateway says: left out of a target run's report, never drawn as zeros
+_NEEDS: dict[str, str] = {"breakers.png": "breakers", "cache.png": "cache"}
+
+
 def render_plots(report: Report) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     bucket = report.series.bucket_s
+    unavailable = set(report.info.target.get("unavailable", ()))
     for name, (title, draw, bucketed) in PLOTS.items():
+        if _NEEDS.get(name) in unavailable:
+            continue
         fig, ax = _figure(title)
         draw(report, ax)
         if name != "severity.png":

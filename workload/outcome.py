@@ -5,9 +5,10 @@ decides what the answer means (``docs/contracts.md`` section 6).
 
 Validation false positives (the runbook's ``validation_false_positive_rate``): the gateway's
 validation agent reports ``{"validation": {"valid": bool, "issues": [...]}}`` in a 200's body.  A
-request whose gold is *valid* — it names a contact, a date and a time, the three things an
-appointment needs — and that validation called invalid is a false positive.  Against a gold that is
-itself incomplete, "invalid" is the right verdict, so such a request has no false-positive value.
+request whose gold is *valid* — it names a contact, a date and a time, and the clinic is open then
+(``fake_providers.corpus.is_bookable``, the oracle) — and that validation called invalid is a false
+positive.  Against a gold that is itself incomplete or out of hours, "invalid" is the right verdict, so
+such a request has no false-positive value.
 
 A client exception that is not a network failure (``client_error:*``) is the harness failing, not the
 stack: the record says so (``harness_error``) and the report counts it apart.
@@ -19,6 +20,7 @@ import json
 import math
 from typing import Any
 
+from fake_providers.corpus import is_bookable
 from reports.records import FAILED, LOST, OK, RequestRecord
 
 from .prompts import Gold, normalise
@@ -90,8 +92,8 @@ def gold_entities(gold: Gold) -> dict[str, str | None]:
 
 
 def gold_valid(gold: Gold) -> bool:
-    """A complete appointment request: what validation should accept."""
-    return gold.contacto is not None and gold.fecha_iso is not None and gold.hora_hhmm is not None
+    """What validation should accept: complete, and bookable by the corpus's own rule (opening hours)."""
+    return is_bookable(gold.contacto, gold.fecha_iso, gold.hora_hhmm)
 
 
 def _validation_invalid(data: dict[str, Any]) -> bool | None:

@@ -13,9 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlparse
 
-from fake_providers.loopback import is_loopback_host
 from gateway.outcomes import PROVIDERS
 from scenarios.durations import ValueSyntaxError, parse_duration
+from units.loopback import is_loopback_host
 
 from .diagnosis import Diagnosis, diagnose
 from .probes import run_probes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_providers.loopback import is_loopback_host
+from units.loopback import is_loopback_host
 
 from .errors import ApiError
 

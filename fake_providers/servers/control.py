@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 from fake_providers.faults.plan import FaultPlan, FaultPlanError
-from fake_providers.loopback import is_loopback_host
 from fake_providers.servers.asgi import BodyTooLarge, ClientGone, Receive, Scope, Send, read_body, send_json
 from fake_providers.servers.state import FakeState
+from units.loopback import is_loopback_host
 
 __all__ = ["handle_control", "is_loopback"]
 

@@ -10,9 +10,10 @@ a browser sends without asking, is refused.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from units.loopback import host_name, is_loopback_host
 
 __all__ = ["ANY_HOST", "LOOPBACK_NAMES", "HostGuard", "Refusal", "host_name", "is_json_type"]
 
@@ -27,25 +28,6 @@ class Refusal:
     status: int
     field: str
     message: str
-
-
-def host_name(authority: str) -> str:
-    """The host of ``host[:port]`` (IPv6 in brackets), lower-case, without the port."""
-    authority = authority.strip().lower()
-    if authority.startswith("["):
-        end = authority.find("]")
-        return authority[1:end] if end > 0 else authority
-    name, sep, port = authority.rpartition(":")
-    return name if sep and port.isdigit() and ":" not in name else authority
-
-
-def _is_loopback_name(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def is_json_type(value: bytes | None) -> bool:
@@ -73,7 +55,7 @@ class HostGuard:
         if known is None:
             name = host_name(raw.decode("latin-1"))
             known = self._any or name in self._names or (
-                "localhost" in self._names and _is_loopback_name(name))
+                "localhost" in self._names and is_loopback_host(name))
             if len(self._known) < _CACHE_LIMIT:
                 self._known[raw] = known
         return known

@@ -166,7 +166,9 @@ def _expand(text: str) -> list[float | None]:
     """promtool's expanding notation (``a+bxn``, ``axn``, ``_xn``), independently of the writer."""
     out: list[float | None] = []
     for token in text.split():
-        m = re.fullmatch(r"(_|-?[0-9.e+-]+?)(?:([+-][0-9.e]+)?x([0-9]+))?", token)
+        # a number is a whole float literal, exponent included ("1.1e-308x2" is 1.1e-308, three times)
+        num = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?"
+        m = re.fullmatch(rf"(_|-?{num})(?:([+-]{num})?x([0-9]+))?", token)
         assert m is not None, token
         base, step, times = m.groups()
         if times is None:

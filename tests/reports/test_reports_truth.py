@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drill.live.collect import collect_gateway_events
+from fake_providers.corpus import REFERENCE_DATE, generate_corpus, is_bookable
 from gateway.clock import ManualClock
 from gateway.config import load_config
 from gateway.core.effects import CacheGet, CacheSet, CallProvider, Sleep
@@ -198,6 +199,27 @@ def test_validation_false_positive_is_recorded_from_the_gateways_answer() -> Non
     partial = answered(3, 0.0, 0.0, 0.3, 200, body_of(rejected), "p", Gold("Dr. Pérez", "2026-01-23", None))
     assert (partial.validation_invalid, partial.validation_fp) == (True, None)
     assert answered(4, 0.0, 0.0, 0.3, 200, body_of(rejected), "p", None).validation_fp is None
+
+def test_the_gold_corpus_answered_right_gives_no_validation_false_positives() -> None:
+    """Regression: a complete gold out of the clinic's hours ("a las 6 de la mañana", "11pm") counted as
+    valid, so the real validator's right "invalid" read as a false positive: ~15 % with no fault at all,
+    right at the rule's threshold, and the rule flapped on every baseline."""
+    cases = [c for c in generate_corpus(0, 1000) if c.contacto and c.fecha_iso and c.hora_hhmm][:250]
+    fps = []
+    for c in cases:
+        answer = json.dumps({"contacto": c.contacto, "fecha": c.fecha, "hora": c.hora, "lugar": c.lugar,
+                             "confidence": 0.9}, ensure_ascii=False)
+        clock = ManualClock(0.0)
+        stack = Stack(load_config(overrides={"cache": {"enabled": False}}, environ={}), clock)
+        outcome = drive(stack, clock, parse_appointment(stack, c.prompt, REFERENCE_DATE, 0.0), answer)
+        record = answered(1, 0.0, 0.0, 0.3, 200, body_of(outcome), c.id, Gold(c.contacto, c.fecha_iso, c.hora_hhmm))
+        if record.validation_fp is not None:
+            fps.append(record.validation_fp)
+    out_of_hours = [c for c in cases if not is_bookable(c.contacto, c.fecha_iso, c.hora_hhmm)]
+    assert out_of_hours, "the corpus should hold out-of-hours requests, or this test proves nothing"
+    assert len(fps) == len(cases) - len(out_of_hours)
+    assert sum(fps) == 0
+
 
 
 @pytest.mark.parametrize(("share_bad", "fires"), [(0.10, False), (0.20, True)])
