@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from fake_providers.loopback import is_loopback_host
+from units.loopback import is_loopback_host
 
 __all__ = [
     "UNAVAILABLE",
