@@ -17,7 +17,13 @@ streamed, so it must not grow with the duration.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
-Last measured (2026-12-01, 2 cores shared by ~6 sessions, so absolute rates are pessimistic):
+After the cheap wins (2026-12-01, second stage; ``--seconds 240``, per CPU second): the twin maps the
+core's body to its record without a JSON round trip (``workload.outcome.answered_data``) and the core
+memoises ``parse_llm_answer`` (pure, immutable result): bare 85,581; twin 8,118 with the cache on (0.095x,
+was 5,220 = 0.060x in the same session before), 5,158 off (0.060x, was 3,850 = 0.044x).  The rest is
+spread thin (SimPy's generator hops, the policy machines, record encoding): 0.25x needs a structural change.
+
+Earlier (2026-12-01, first stage, 2 cores shared by ~6 sessions, so absolute rates are pessimistic):
 bare M/M/c 60,535 requests per CPU second; twin 3,938 with the cache on, 2,852 off (0.065x / 0.047x; per
 wall second 0.03x-0.09x depending on the neighbours).  The gateway core's parse pipeline costs ~0.25-0.35 ms a
 request (``bench_gateway.py``: 3,071 parse req/s), so the ratio target is out of reach without a faster core.

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scenarios.durations import format_duration
 from scenarios.schema import Scenario
+from units.durations import format_duration
 
 __all__ = ["DEFAULT_LIMITS", "OVERRIDE_FLAG", "Cost", "Limits", "estimate", "over_limits"]
 

@@ -51,7 +51,7 @@ def _add_limit_flags(p: argparse.ArgumentParser) -> None:
 def _check_cost(prog: str, name: str, plan: Any, args: argparse.Namespace) -> tuple[str | None, list[str]]:
     """The cost summary of ``plan`` and why it is refused (empty: it fits, or limits are off)."""
     from drill.budget import OVERRIDE_FLAG, Limits, estimate, over_limits
-    from scenarios.durations import ValueSyntaxError, parse_duration, parse_size
+    from units.durations import ValueSyntaxError, parse_duration, parse_size
 
     try:
         limits = Limits(requests=float(args.max_requests), wall_s=parse_duration(args.max_wall, "--max-wall"),
@@ -286,12 +286,25 @@ def schema(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def report(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="llmdrill report", description="Re-render the report of a run directory.")
     p.add_argument("run_dir")
     p.add_argument("--severity-reading", choices=("wrong_answers", "errors"),
                    help="what severity counts as failed: errors and wrong answers against gold (the run's default) "
                         "or errors only, the runbook's letter; the report shows the other reading beside it")
+    p.add_argument("--severity-min-requests", type=_positive_int, metavar="N",
+                   help="a severity window with fewer resolved requests is 'insufficient data', not P1 "
+                        "(the run's setting, 5 unless changed)")
     args = p.parse_args(argv)
     from drill.live.collect import collect_gateway_events, finish_report, merge_leftovers
     from drill.live.harness import record_outcome
@@ -307,7 +320,7 @@ def report(argv: list[str]) -> int:
         record_outcome(run_dir, [{"process": "llmdrill run", "detail": harness_error,
                                   "unknown_after": ["everything after its last record"]}])
     collect_gateway_events(run_dir)
-    passed = finish_report(run_dir, harness_error, args.severity_reading)
+    passed = finish_report(run_dir, harness_error, args.severity_reading, args.severity_min_requests)
     if passed is None:
         _err((run_dir / "report-error.txt").read_text(encoding="utf-8").strip())
         return EXIT_HARNESS if harness_error else EXIT_BAD_INPUT

@@ -5,8 +5,9 @@ live at the scenario's time_scale under Locust, the twin at time_scale 1 in
 virtual time; both reports speak in scenario seconds, so they compare as they
 are.  The live run goes first: the per-request overhead it measures (the fixed
 cost that compression inflates) is the twin's constant cost per request unless
-``--gateway-cpu`` says otherwise, and the figure is printed.  Exit 0 when every figure is within issue 9's bar, 1 when one is not, 2
-for bad input, 3 when a run produced no report.
+``--gateway-cpu`` says otherwise, and the figure is printed.  Exit 0 when
+every figure is within issue 9's bar, 1 when one is not, 2 for bad input, 3
+when a run produced no report.
 """
 
 from __future__ import annotations

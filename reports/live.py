@@ -21,7 +21,7 @@ from .evaluate import FIRED, NO_DATA, default_step, evaluate, percentile
 from .records import FAILED, CallRecord, EventRecord, RequestRecord
 from .rules import Rule
 from .runinfo import RunInfo
-from .severity import DEFAULT_MIN_REQUESTS, WRONG_ANSWERS, severity_timeline
+from .severity import WRONG_ANSWERS, severity_timeline
 
 __all__ = ["LiveSnapshot", "horizon_s", "snapshot"]
 
@@ -51,7 +51,7 @@ def snapshot(
     now_s: float,
     planned_end_s: float,
     severity_window_s: float = 60.0,
-    severity_min_requests: int = DEFAULT_MIN_REQUESTS,
+    severity_min_requests: int | None = None,
 ) -> LiveSnapshot:
     step = default_step(rules, planned_end_s)
     # the report's grid is k * step: show the last point that has happened
@@ -63,7 +63,8 @@ def snapshot(
     no_data = tuple(r.rule.id for r in evaluation.rules if r.status_during(at, at) == NO_DATA)
     reading = info.severity_reading
     alerts_in = evaluation.firing_during if reading == WRONG_ANSWERS else evaluation.runbook_firing_during
-    timeline = severity_timeline(requests, now_s, alerts_in, severity_window_s, severity_min_requests, reading)
+    min_requests = info.severity_min_requests if severity_min_requests is None else severity_min_requests
+    timeline = severity_timeline(requests, now_s, alerts_in, severity_window_s, min_requests, reading)
     current = next((w for w in timeline.windows if w.start_s <= now_s < w.end_s), timeline.windows[-1])
     lat = [
         r.latency_s

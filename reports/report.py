@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from scenarios.expectations import ExpectationSyntaxError, parse_expectation
 
@@ -40,7 +41,6 @@ from .rules import apply_overrides
 from .runinfo import RunInfo
 from .series import Series, build_series
 from .severity import (
-    DEFAULT_MIN_REQUESTS,
     WRONG_ANSWERS,
     SeverityTimeline,
     check_reading,
@@ -137,6 +137,9 @@ class Report:
     severity_other: SeverityTimeline | None = None  # the other reading of "failed" (``severity.reading``)
     # every rate the expectations name, as written ("rate(correct) after 2m") -> value (None: undefined)
     rates: tuple[tuple[str, float | None], ...] = ()
+    # a real Prometheus's alerts beside the harness's (prometheus-compare.json of ``run --prometheus``,
+    # ``reports.promcompare``); None when the run had none
+    prometheus: Mapping[str, Any] | None = None
 
     @property
     def failed_expectations(self) -> tuple[ExpectationResult, ...]:
@@ -244,7 +247,7 @@ def build_report(
     events: Sequence[EventRecord],
     data_problems: Sequence[str] = (),
     severity_window_s: float = 60.0,
-    severity_min_requests: int = DEFAULT_MIN_REQUESTS,
+    severity_min_requests: int | None = None,
     severity_reading: str | None = None,
     prompts: Mapping[str, str] | None = None,
 ) -> Report:
@@ -254,6 +257,8 @@ def build_report(
     text) lets the wrong-answer examples show what the user asked.
     """
     reading = check_reading(severity_reading or run_info.severity_reading or WRONG_ANSWERS)
+    # None: the run's setting (``RunInfo.severity_min_requests``, DEFAULT_MIN_REQUESTS unless changed)
+    min_requests = run_info.severity_min_requests if severity_min_requests is None else severity_min_requests
     # the harness's lag is this machine's delay: measured on the wall clock, before any rescaling
     harness = harness_summary(requests, run_info.merge, run_info.overhead)
     if run_info.mode == "live" and run_info.time_scale != 1.0:
@@ -270,7 +275,7 @@ def build_report(
         requests, calls, events, run_info.faults, end_s, rules, degradation_mode=run_info.degradation_mode
     )
     severity, other = (
-        _severity(requests, end_s, evaluation, severity_window_s, severity_min_requests, r)
+        _severity(requests, end_s, evaluation, severity_window_s, min_requests, r)
         for r in (reading, other_reading(reading))
     )
     run = RunData(run_info, requests, calls, events, evaluation, severity, end_s)

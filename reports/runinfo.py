@@ -58,6 +58,8 @@ class RunInfo:
     # what severity counts as failed: "wrong_answers" (errors and wrong answers against gold, the
     # default) or "errors" (the runbook's letter); the report shows the other reading beside it
     severity_reading: str = "wrong_answers"
+    # a severity window with fewer resolved requests than this is "insufficient data", not P1
+    severity_min_requests: int = 5
     quotas_rpm: Mapping[str, float] = field(default_factory=dict)  # provider -> requests/min
     # written by the live runner when a process of the harness died: which, when, and what is unknown
     harness_failure: tuple[Mapping[str, Any], ...] = ()
@@ -83,6 +85,9 @@ class RunInfo:
             raise RunInfoError(
                 f"severity_reading: expected 'wrong_answers' or 'errors', not {self.severity_reading!r}"
             )
+        n = self.severity_min_requests
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise RunInfoError(f"severity_min_requests: expected a whole number >= 1, not {n!r}")
 
     def fault(self, index: int) -> FaultWindow | None:
         for f in self.faults:
@@ -113,6 +118,7 @@ class RunInfo:
             "rules": {k: dict(v) for k, v in self.rules.items()},
             "degradation_mode": self.degradation_mode,
             "severity_reading": self.severity_reading,
+            "severity_min_requests": self.severity_min_requests,
             "quotas_rpm": dict(self.quotas_rpm),
             "harness_failure": [dict(f) for f in self.harness_failure],
             "merge": dict(self.merge),
@@ -140,6 +146,7 @@ class RunInfo:
             "rules",
             "degradation_mode",
             "severity_reading",
+            "severity_min_requests",
             "quotas_rpm",
             "harness_failure",
             "merge",
@@ -168,6 +175,7 @@ class RunInfo:
             rules=_typed(data, "rules", dict, {}),
             degradation_mode=_typed(data, "degradation_mode", bool, False),
             severity_reading=_typed(data, "severity_reading", str, "wrong_answers"),
+            severity_min_requests=_typed(data, "severity_min_requests", int, 5),
             quotas_rpm={
                 str(k): _number({"v": v}, "v", 0.0, f"quotas_rpm.{k}")
                 for k, v in _typed(data, "quotas_rpm", dict, {}).items()

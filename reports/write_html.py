@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from html import escape
 
 from .evaluate import NO_DATA
+from .expect import ExpectationResult
 from .harness import detail_lines
 from .html_timeline import TIMELINE_CSS, axis, fault_bars, fault_shading, severity_band, spans
 from .report import AlertSummary, Report
 from .series import MIN_PERCENTILE_SAMPLES
+from .target import UNAVAILABLE_STATUS, is_unknown
 from .timeaxis import clock
 from .write_correctness import ADDITION, correctness_html, readings_line
+from .write_extras import counted, extras_html
 
 __all__ = ["badge", "render_html"]
 
@@ -52,6 +55,11 @@ def badge(passed: bool, yes: str = "PASS", no: str = "FAIL") -> str:
     return f"<span class='badge' style='background:{colour}'>{yes if passed else no}</span>"
 
 
+def _mark(e: ExpectationResult) -> str:
+    # an expectation nobody could judge is neither a pass nor a fail
+    return "<span class='badge' style='background:#757575'>UNKNOWN</span>" if is_unknown(e) else badge(e.passed)
+
+
 def _secs(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f} s"
 
@@ -61,7 +69,7 @@ def _alert_row(a: AlertSummary, report: Report) -> str:
     bars = fault_shading(report.info.faults, report.end_s) + spans(a.intervals, report.end_s, "fire", titles)
     ttd = ", ".join(f"fault {i}: {'—' if t is None else f'{t:g} s'}" for i, t in a.time_to_detect_s)
     first = "—" if a.first_fired_s is None else f"{clock(a.first_fired_s)} ({a.first_fired_s:g} s)"
-    state = badge(True, "FIRED") if a.fired else ("no data" if a.status == NO_DATA else "quiet")
+    state = badge(True, "FIRED") if a.fired else (a.status if a.status in (NO_DATA, UNAVAILABLE_STATUS) else "quiet")
     note = f"<div class='muted'>{escape(a.note)}</div>" if a.note else ""
     if a.origin != "runbook":
         note = f"<div class='muted'><b>{escape(ADDITION)}</b></div>" + note
@@ -131,9 +139,9 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
         ("failed", str(r.failed)),
         ("shed (429)", str(r.shed)),
         ("lost", str(r.lost_total)),
-        ("fallback", str(r.fallback)),
-        ("degraded", str(r.degraded)),
-        ("cache hits", str(r.cache_hits)),
+        ("fallback", counted(report, "fallback", r.fallback)),
+        ("degraded", counted(report, "modes", r.degraded)),
+        ("cache hits", counted(report, "cache", r.cache_hits)),
         ("p50 latency", _secs(lat.p50)),
         ("p95 latency", _secs(lat.p95)),
         ("p99 latency", _secs(lat.p99)),
@@ -154,7 +162,7 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
         parts.append("<table><tr><th></th><th>expectation</th><th>observed</th><th>expected</th></tr>")
         for e in report.expectations:
             parts.append(
-                f"<tr class='{'' if e.passed else 'bad'}'><td>{badge(e.passed)}</td>"
+                f"<tr class='{'' if e.passed else 'bad'}'><td>{_mark(e)}</td>"
                 f"<td><code>{escape(e.name)}</code></td><td>{escape(e.observed)}</td>"
                 f"<td>{escape(e.expected or e.detail)}</td></tr>"
             )
@@ -170,6 +178,7 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
     fired = sorted((a for a in report.alerts if a.fired), key=lambda a: a.first_fired_s or 0.0)
     parts += [_alert_row(a, report) for a in fired + [a for a in report.alerts if not a.fired]]
     parts.append("</table>")
+    parts += extras_html(report)
     if plots:
         parts.append(
             f"<h2>Plots</h2><p class='muted'>Time series use {report.series.bucket_s:g} s buckets of scenario "

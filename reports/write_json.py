@@ -9,6 +9,7 @@ from typing import Any
 from .harness import NOT_MEASURED, HarnessSummary, summary_line
 from .report import Report
 from .write_correctness import correctness_dict, readings_line, severity_dict
+from .write_extras import extras_dict
 
 __all__ = ["SCHEMA_VERSION", "render_json", "report_to_dict"]
 
@@ -159,6 +160,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "correct_rate": [_num(v) for v in s.correct_rate],
         },
         "data_problems": list(report.data_problems),
+        **extras_dict(report),   # "target" (a drill of another gateway) and "prometheus" (its comparison)
     }
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from .evaluate import NO_DATA
 from .harness import detail_lines
 from .report import Report
+from .target import UNAVAILABLE_STATUS, is_unknown
 from .write_correctness import addition_mark, correctness_markdown, readings_line
+from .write_extras import counted, extras_markdown
 
 __all__ = ["render_markdown"]
 
@@ -69,14 +71,14 @@ def render_markdown(report: Report) -> str:
     if report.expectations:
         lines += ["| | expectation | observed | expected |", "|---|---|---|---|"]
         for e in report.expectations:
-            mark = "✅" if e.passed else "❌"
+            mark = "❔" if is_unknown(e) else "✅" if e.passed else "❌"
             observed = e.observed if e.passed or not e.detail or e.expected else f"{e.observed}: {e.detail}"
             lines.append(f"| {mark} | `{_cell(e.name)}` | {_cell(observed)} | {_cell(e.expected)} |")
     else:
         lines.append("_No expectations declared._")
     fired = sorted((a for a in report.alerts if a.fired), key=lambda a: a.first_fired_s or 0.0)
-    quiet = [a for a in report.alerts if not a.fired and a.status != NO_DATA]
-    no_data = [a for a in report.alerts if a.status == NO_DATA]
+    quiet = [a for a in report.alerts if not a.fired and a.status not in (NO_DATA, UNAVAILABLE_STATUS)]
+    no_data = [a for a in report.alerts if a.status in (NO_DATA, UNAVAILABLE_STATUS)]
     runbook = sum(a.origin == "runbook" for a in report.alerts)
     added = len(report.alerts) - runbook
     of = f"{runbook} runbook rules" + (f" + {added} added" if added else "")
@@ -94,6 +96,7 @@ def render_markdown(report: Report) -> str:
     noted = [a for a in report.alerts if a.note and a.status != NO_DATA]
     if noted:
         lines += [""] + [f"- `{a.rule}`: {_cell(a.note)}" for a in noted]
+    lines += extras_markdown(report)
     lines += [
         "",
         f"### Severity: **{sev.max}** — {sev.escalation.removeprefix(sev.max).lstrip(' -:')}",
@@ -105,9 +108,9 @@ def render_markdown(report: Report) -> str:
         "| sent | succeeded | wrong answers | failed | shed | lost | fallback | degraded | cache hits "
         "| p50 | p95 | p99 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        f"| {r.sent} | {r.succeeded} | {_wrong(report)} | {r.failed} | {r.shed} | {r.lost_total} | {r.fallback} | "
-        f"{r.degraded} | "
-        f"{r.cache_hits} | {_secs(report.latency.p50)} | {_secs(report.latency.p95)} | "
+        f"| {r.sent} | {r.succeeded} | {_wrong(report)} | {r.failed} | {r.shed} | {r.lost_total} | "
+        f"{counted(report, 'fallback', r.fallback)} | {counted(report, 'modes', r.degraded)} | "
+        f"{counted(report, 'cache', r.cache_hits)} | {_secs(report.latency.p50)} | {_secs(report.latency.p95)} | "
         f"{_secs(report.latency.p99)} |",
         "",
         f"Latency over {report.latency.samples} answered request(s) (sheds are counted apart, not timed).",
@@ -150,7 +153,8 @@ def render_markdown(report: Report) -> str:
     if no_data:
         lines += [
             "Rules with no data (never enough samples to judge, which is not 'did not fire'): "
-            + ", ".join(f"`{a.rule}`{addition_mark(a)}" for a in no_data)
+            + ", ".join(f"`{a.rule}`{addition_mark(a)}{' (unavailable)' if a.status == UNAVAILABLE_STATUS else ''}"
+                        for a in no_data)
             + ".",
             "",
         ]

@@ -3,7 +3,6 @@
 Imports no other project package (``scenarios.expectations`` is used lazily when present).
 """
 
-from scenarios.durations import ValueSyntaxError, format_duration, parse_duration, parse_rate, parse_size
 from scenarios.jsonschema import json_schema
 from scenarios.library import ScenarioSummary, find, library_dir, list_library
 from scenarios.loader import load_scenario, load_scenario_text
@@ -20,6 +19,7 @@ from scenarios.schema import (
     Scenario,
     Stage,
 )
+from units.durations import ValueSyntaxError, format_duration, parse_duration, parse_rate, parse_size
 
 __all__ = [
     "PROVIDERS",

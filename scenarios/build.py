@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from scenarios.durations import ValueSyntaxError, parse_duration, parse_rate, parse_size
 from scenarios.frozen import freeze
 from scenarios.network import STREAMS, TOXICS, NetworkFault
 from scenarios.phases import derive_phases
@@ -39,6 +38,7 @@ from scenarios.schema import (
     Stage,
 )
 from scenarios.yamltree import FieldPath, Located, format_path
+from units.durations import ValueSyntaxError, parse_duration, parse_rate, parse_size
 
 __all__ = ["FAULT_EFFECT_DURATION_KEYS", "build_scenario"]
 

@@ -28,10 +28,10 @@ from dataclasses import replace
 from typing import Any
 
 from scenarios.build import FAULT_EFFECT_DURATION_KEYS
-from scenarios.durations import ValueSyntaxError, parse_duration
 from scenarios.frozen import freeze, thaw
 from scenarios.network import TOXICS, NetworkFault
 from scenarios.schema import AdminAction, FaultRule, Load, Phase, Scenario, Stage
+from units.durations import ValueSyntaxError, parse_duration
 
 __all__ = ["STACK_DURATION_KEYS", "STACK_RATE_KEYS", "run_per_minute", "run_rate", "scale_scenario", "window_holds"]
 

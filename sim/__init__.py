@@ -7,7 +7,9 @@
   gateway's own client parsing the answer;
 - ``timeline``: toxics and admin actions at their virtual instants;
 - ``records``: streamed JSONL writers and the core's observer;
-- ``queueing``/``batch_means``/``mmc``: the queueing-theory proofs of fidelity.
+- ``queueing``/``batch_means``/``mmc``: the queueing-theory proofs of fidelity;
+- ``fidelity``: a live report against the twin's, by issue 9's bar;
+- ``plan``: capacity planning (the spec, the knobs, the recommendation).
 
 Modules are imported by name (``from sim.run import run_sim``): importing the package costs nothing.
 """

@@ -21,10 +21,10 @@ import yaml
 
 from fake_providers.faults.plan import FaultPlan, FaultPlanError
 from gateway.outcomes import PROVIDERS
-from scenarios.durations import ValueSyntaxError, parse_duration
 from scenarios.loader import load_scenario_text
 from scenarios.network import NetworkFault
 from scenarios.problems import ScenarioError
+from units.durations import ValueSyntaxError, parse_duration
 
 __all__ = [
     "ActError",

@@ -176,8 +176,8 @@ def _start(argv: list[str]) -> int:
     from dataclasses import replace as _replace
 
     from drill.live.plan import PlanError
-    from scenarios.durations import ValueSyntaxError, parse_duration, parse_rate
     from scenarios.problems import ScenarioError
+    from units.durations import ValueSyntaxError, parse_duration, parse_rate
 
     from .run import MAX_DURATION_S, MAX_RUN_RATE, GamedaySetup, build_scenario, run_gameday
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from gateway.outcomes import PROVIDERS
-from scenarios.durations import ValueSyntaxError, parse_duration
+from units.durations import ValueSyntaxError, parse_duration
 from units.loopback import is_loopback_host
 
 from .diagnosis import Diagnosis, diagnose

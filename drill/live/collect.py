@@ -12,6 +12,7 @@ from typing import IO, Any
 from reports.io import RunDataError, load_run, write_all
 from reports.records import CallRecord, EventRecord
 from reports.report import Report, build_report
+from reports.target import mark_target
 
 
 class JsonlAppender:
@@ -109,13 +110,19 @@ def merge_leftovers(run_dir: Path) -> bool:
     return True
 
 
-def build_run_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None) -> Report:
+def build_run_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None,
+                     severity_min_requests: int | None = None) -> Report:
     run = load_run(run_dir)
     problems = list(run.problems)
     if harness_error:
         problems.append(f"harness: {harness_error}")
     report = build_report(run.info, run.requests, run.calls, run.events, data_problems=tuple(problems),
-                          prompts=run.prompts, severity_reading=severity_reading)
+                          prompts=run.prompts, severity_reading=severity_reading,
+                          severity_min_requests=severity_min_requests)
+    # a target run marks what only our gateway knows; a --prometheus run carries Prometheus's verdicts
+    from .prometheus import read_comparison
+
+    report = replace(mark_target(report), prometheus=read_comparison(run_dir))
     return _unknown_after_failure(report)
 
 
@@ -138,12 +145,14 @@ def _unknown_after_failure(report: Report) -> Report:
     return replace(report, expectations=expectations, passed=False)
 
 
-def finish_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None) -> bool | None:
+def finish_report(run_dir: Path, harness_error: str | None = None, severity_reading: str | None = None,
+                  severity_min_requests: int | None = None) -> bool | None:
     """Build and write the report; True/False = every expectation held or not; None = no report.
 
-    ``severity_reading`` (``reports.severity.READINGS``) overrides the run's reading of "failed"."""
+    ``severity_reading`` (``reports.severity.READINGS``) overrides the run's reading of "failed";
+    ``severity_min_requests`` the run's smallest judged severity window."""
     try:
-        report = build_run_report(run_dir, harness_error, severity_reading)
+        report = build_run_report(run_dir, harness_error, severity_reading, severity_min_requests)
     except RunDataError as exc:
         (run_dir / "report-error.txt").write_text(f"{exc}\n", encoding="utf-8")
         return None

@@ -31,6 +31,7 @@ from drill.supervisor import ManagedProcess, Supervisor
 from fake_providers.proxy.client import ToxiproxyClient
 from gateway.outcomes import PROVIDERS
 from reports.records import EventRecord
+from scenarios.schema import Scenario
 from workload.corpus import corpus_rows
 from workload.schedule import Stage as LoadStage
 
@@ -40,7 +41,7 @@ from .compression import check_compression
 from .fake_calls import write_fake_calls
 from .harness import HarnessFailure, StackWatch, load_failure, record_outcome
 from .plan import LivePlan, Step
-from .prometheus import at_epoch, record_alerts, start_for_run, write_comparison
+from .prometheus import ALERTS_FILE, COMPARE_FILE, at_epoch, record_alerts, start_for_run, write_comparison
 from .scrape import start_scraper
 from .target import UPSTREAMS_FILE, Target, upstreams, wait_ready
 from .timeline import TimelineDriver
@@ -108,7 +109,7 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
                                               compression={**plan.run_info.compression, "forced": True}))
     run_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("requests.jsonl", "merge.json", "calls.jsonl", "events.jsonl", "gateway-events.jsonl", "clock.json",
-                  UPSTREAMS_FILE):
+                  UPSTREAMS_FILE, COMPARE_FILE, ALERTS_FILE):   # a reused directory shows only this run
         (run_dir / stale).unlink(missing_ok=True)
     _write_run_info(run_dir, plan.run_info)
     source = Path(plan.scenario.source)
@@ -138,25 +139,28 @@ def run_live(plan: LivePlan, run_dir: Path, *, workers: int = 0, view: bool = Tr
         collect_gateway_events(run_dir)
         passed = finish_report(run_dir, harness_error)
         if prometheus:
-            write_comparison(run_dir)
+            # the comparison reads the harness's alerts from report.json: render again, with it inside
+            if write_comparison(run_dir) is None and not (run_dir / COMPARE_FILE).exists():
+                (run_dir / COMPARE_FILE).write_text(json.dumps(
+                    {"error": f"no comparison: Prometheus's alerts were never read ({ALERTS_FILE} or report.json "
+                              "missing; see logs/)"}) + "\n", encoding="utf-8")
+            passed = finish_report(run_dir, harness_error)
     return LiveResult(run_dir, passed, harness_error, load, interrupted)
 
 
 def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: JsonlAppender, workers: int,
                    view: bool, force: bool = False, prometheus: bool = False) -> LoadResult:
     scenario = plan.run
-    prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
-    fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
-                                "--corpus", prompts.corpus, "--corpus-seed", str(prompts.seed),
-                                "--corpus-size", str(prompts.n)])
-    fake_urls: dict[str, str] = json.loads(fakes.address or "{}")
+    fake_urls = start_fakes(sup, scenario)
     proxy_api = _start_proxy(sup)
     toxiproxy = ToxiproxyClient(proxy_api)
     gateway_urls = {}
-    for provider in PROVIDERS:
+    # a target's config is written before the run: --upstream-ports fixes the listen ports it names
+    first = plan.target.upstream_port if plan.target is not None else None
+    for index, provider in enumerate(PROVIDERS):
         upstream = urlparse(fake_urls[provider])
-        created = toxiproxy.create_proxy(provider, upstream=f"{upstream.hostname}:{upstream.port}",
-                                         listen="127.0.0.1:0")
+        listen = f"127.0.0.1:{first + index if first else 0}"
+        created = toxiproxy.create_proxy(provider, upstream=f"{upstream.hostname}:{upstream.port}", listen=listen)
         gateway_urls[provider] = f"http://{created.listen}"
     gateway: ManagedProcess | None = None
     if plan.target is None:
@@ -195,6 +199,7 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
         endpoint=plan.endpoint,
         model=plan.target.model if plan.target is not None else None,
         headers=dict(plan.target.headers) if plan.target is not None else {},
+        gateway_headers=plan.target is None,
     )
     watch = StackWatch(sup, epoch, plan.scenario.time_scale, events.write)
     driver = TimelineDriver(plan.steps, epoch, _applier(toxiproxy, gateway), events.write)
@@ -252,8 +257,9 @@ def _start_gateway(plan: LivePlan, run_dir: Path, sup: Supervisor, through_proxy
 def _await_target(target: Target, run_dir: Path, through_proxy: dict[str, str], sup: Supervisor) -> str:
     """Say where the target's providers are (stdout and target-upstreams.json), then wait for it."""
     names = upstreams(through_proxy)
-    (run_dir / UPSTREAMS_FILE).write_text(json.dumps({"target": target.url, "providers": names}, indent=2) + "\n",
-                                          encoding="utf-8")
+    tmp = run_dir / (UPSTREAMS_FILE + ".tmp")   # whoever waits for the file reads it whole
+    tmp.write_text(json.dumps({"target": target.url, "providers": names}, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(run_dir / UPSTREAMS_FILE)
     print(f"target {target.url}: point its providers at the fakes (also in {run_dir / UPSTREAMS_FILE}):")
     for provider, entry in names.items():
         print(f"  {provider:7s} {entry['api']}: {entry['base_url']}")
@@ -276,6 +282,16 @@ def _calibrate(plan: LivePlan, run_dir: Path, gateway_url: str, fake_urls: dict[
     _write_run_info(run_dir, replace(plan.run_info, overhead=overhead.to_dict(), compression=compression))
     if not check.safe and not force:
         raise CompressionUnsafe(f"calibration: {check.message()}")
+
+
+def start_fakes(sup: Supervisor, scenario: Scenario) -> dict[str, str]:
+    """The three fake providers, seeded by the scenario; their base URLs by provider."""
+    prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
+    fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
+                                "--corpus", prompts.corpus, "--corpus-seed", str(prompts.seed),
+                                "--corpus-size", str(prompts.n)])
+    urls: dict[str, str] = json.loads(fakes.address or "{}")
+    return urls
 
 
 def _start_proxy(sup: Supervisor) -> str:

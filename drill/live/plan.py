@@ -194,4 +194,5 @@ def with_target(plan: LivePlan, target: Target) -> LivePlan:
     info = dict(run_info_target(target))
     info["skipped_admin_actions"] = skipped
     steps = tuple(s for s in plan.steps if s.kind != "admin")
-    return replace(plan, steps=steps, target=target, run_info=replace(plan.run_info, target=info))
+    # the scenario's stack (its quotas included) configures our gateway, not the target: no quota line is drawn
+    return replace(plan, steps=steps, target=target, run_info=replace(plan.run_info, target=info, quotas_rpm={}))

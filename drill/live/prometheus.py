@@ -24,7 +24,7 @@ import yaml
 
 from drill.supervisor import ManagedProcess, Supervisor
 from reports.export_prometheus import PROM_QUERIES, duration, render_rule_file, rule_groups
-from reports.rules import DEFAULT_RULES, Rule, apply_overrides
+from reports.rules import ALL_RULES, Rule, apply_overrides
 from reports.runinfo import RunInfo
 
 from .scrape import scrape_interval_s
@@ -39,6 +39,7 @@ __all__ = [
     "firing_intervals",
     "format_comparison",
     "print_comparison",
+    "read_comparison",
     "record_alerts",
     "start_for_run",
     "start_prometheus",
@@ -66,7 +67,7 @@ def _free_port() -> int:
 
 
 def start_prometheus(sup: Supervisor, run_dir: Path, gateway_url: str, epoch: float | None, time_scale: float,
-                     rules: Sequence[Rule] = DEFAULT_RULES, degraded_always: bool = False) -> PrometheusServer:
+                     rules: Sequence[Rule] = ALL_RULES, degraded_always: bool = False) -> PrometheusServer:
     """Write the config and the compressed rules into ``run_dir/prometheus`` and start the server.
 
     ``epoch`` (CLOCK_MONOTONIC of the run's t=0) may be fixed later, with ``at_epoch``.
@@ -226,6 +227,21 @@ def write_comparison(run_dir: Path) -> list[AlertComparison] | None:
         "prometheus_only": sorted(set(seen) - {r.alertname for r in rows}),
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return rows
+
+
+def read_comparison(run_dir: Path) -> dict[str, Any] | None:
+    """``prometheus-compare.json`` of a run, for its report; None when the run had no Prometheus.
+
+    An unreadable file is reported as the comparison's error, not dropped: a disagreement is never hidden.
+    """
+    path = run_dir / COMPARE_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"error": f"{COMPARE_FILE} unreadable: {exc}"}
+    return data if isinstance(data, dict) else {"error": f"{COMPARE_FILE}: expected a JSON object"}
 
 
 def print_comparison(run_dir: Path) -> None:

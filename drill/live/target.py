@@ -66,6 +66,7 @@ class Target:
     headers: Mapping[str, str] = field(default_factory=dict)
     wait_s: float = 60.0                     # how long to wait for it to answer HTTP (0: do not wait)
     ready_path: str = "/v1/models"
+    upstream_port: int | None = None         # the proxy listens on N (qwen), N+1 (claude), N+2 (openai); None: any
 
 
 def parse_target(url: str, allow_remote: bool = False) -> str:
@@ -88,20 +89,23 @@ def parse_target(url: str, allow_remote: bool = False) -> str:
 
 def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
-    if not sep or not name.strip():
+    if not sep or not name.strip() or any(c in name for c in " \t"):
         raise TargetError(f"--target-header: expected 'Name: value', got {text!r}")
+    if "\r" in text or "\n" in text:
+        raise TargetError(f"--target-header {name.strip()}: a header value is one line (no CR or LF)")
     return name.strip(), value.strip()
 
 
 def upstreams(through_proxy: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """What the target must use for each provider: the proxy's listen address, in the provider's terms."""
     qwen, claude, openai = (through_proxy[p].rstrip("/") for p in ("qwen", "claude", "openai"))
+    # "proxy": the listen address itself, for clients that add the API's path (llmdrill's own gateway)
     return {
-        "openai": {"api": "openai-compatible (Chat Completions)", "base_url": f"{openai}/v1",
+        "openai": {"api": "openai-compatible (Chat Completions)", "proxy": openai, "base_url": f"{openai}/v1",
                    "chat_completions": f"{openai}/v1/chat/completions", "api_key": "any (the fakes ignore it)"},
-        "claude": {"api": "anthropic (Messages)", "base_url": claude, "messages": f"{claude}/v1/messages",
-                   "api_key": "any (the fakes ignore it)"},
-        "qwen": {"api": "dashscope openai-compatible mode", "base_url": f"{qwen}/compatible-mode/v1",
+        "claude": {"api": "anthropic (Messages)", "proxy": claude, "base_url": claude,
+                   "messages": f"{claude}/v1/messages", "api_key": "any (the fakes ignore it)"},
+        "qwen": {"api": "dashscope openai-compatible mode", "proxy": qwen, "base_url": f"{qwen}/compatible-mode/v1",
                  "chat_completions": f"{qwen}/compatible-mode/v1/chat/completions",
                  "api_key": "any (the fakes ignore it)"},
     }
@@ -150,6 +154,9 @@ def add_target_flags(p: argparse.ArgumentParser) -> None:
                    help="--target: how long to wait for it to answer HTTP before the drill (default 120; 0: no wait)")
     p.add_argument("--target-ready-path", default="/v1/models",
                    help="--target: what to GET to see it is up (any answer below 500; default /v1/models)")
+    p.add_argument("--upstream-ports", type=int, metavar="N",
+                   help="--target: the proxy listens on N (qwen), N+1 (claude), N+2 (openai), so the target's "
+                        "config can be written before the run (default: ephemeral ports, printed)")
 
 
 def target_from_args(args: argparse.Namespace) -> Target | None:
@@ -157,13 +164,16 @@ def target_from_args(args: argparse.Namespace) -> Target | None:
         for flag in ("allow_remote",):
             if getattr(args, flag):
                 raise TargetError(f"--{flag.replace('_', '-')} needs --target")
-        if args.target_header:
-            raise TargetError("--target-header needs --target")
+        if args.target_header or args.upstream_ports is not None:
+            raise TargetError("--target-header and --upstream-ports need --target")
         return None
     if not 0 <= args.target_wait <= 3600:
         raise TargetError(f"--target-wait: expected 0..3600 seconds, got {args.target_wait}")
     if not args.target_ready_path.startswith("/"):
         raise TargetError(f"--target-ready-path: must start with '/', got {args.target_ready_path!r}")
+    port = args.upstream_ports
+    if port is not None and not 1024 <= port <= 65533:
+        raise TargetError(f"--upstream-ports: expected 1024..65533 (N, N+1, N+2 are used), got {port}")
     headers = dict(parse_header(h) for h in args.target_header)
     return Target(parse_target(args.target, args.allow_remote), args.target_model or None, headers,
-                  float(args.target_wait), args.target_ready_path)
+                  float(args.target_wait), args.target_ready_path, port)

@@ -47,6 +47,9 @@ class LoadConfig:
     model: str | None = None
     #: extra request headers (a target gateway's routing or auth headers)
     headers: dict[str, str] = field(default_factory=dict)
+    #: read our gateway's x-llmdrill-* answer headers (provider, cache, attempts); off for a target
+    #: gateway, whose view from outside must not borrow what only ours says
+    gateway_headers: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -71,6 +74,8 @@ class LoadConfig:
             raise ConfigError(f"endpoint: must be one of {', '.join(ENDPOINTS)}, got {self.endpoint!r}")
         if self.model is not None and (not isinstance(self.model, str) or not self.model):
             raise ConfigError(f"model: must be a non-empty string or null, got {self.model!r}")
+        if not isinstance(self.gateway_headers, bool):
+            raise ConfigError(f"gateway_headers: must be true or false, got {self.gateway_headers!r}")
         if not isinstance(self.headers, dict) or not all(
                 isinstance(k, str) and k and isinstance(v, str) for k, v in self.headers.items()):
             raise ConfigError(f"headers: must be an object of header name -> string, got {self.headers!r}")

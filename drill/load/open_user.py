@@ -122,7 +122,8 @@ class OpenModelUser(User):
             return
         latency = _now() - epoch - intended_s
         if chat:
-            record = chat_answered(rid, intended_s, sent_s, latency, answer.status, answer.body, answer.headers,
+            seen = answer.headers if cfg.gateway_headers else {}
+            record = chat_answered(rid, intended_s, sent_s, latency, answer.status, answer.body, seen,
                                    prompt.id, prompt.gold)
         else:
             record = outcome.answered(

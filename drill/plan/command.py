@@ -69,17 +69,22 @@ def plan(argv: list[str]) -> int:
         base, base_file = base_scenario(spec)
         out = Path(args.out) if args.out else Path("runs") / f"plan-{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         jobs = jobs_for(spec, base, base_file, out)
-        requests = 0.0
-        for job in jobs:
-            try:
-                prepare(job)
-            except (PlanError, ValueError) as exc:
-                raise ScenarioError([Problem(job.source, 0, "", str(exc))]) from None
-            requests += _expected_requests(point_scenario(job))
+        # the cheap check first, so that a huge plan is refused at once
+        requests = sum(_expected_requests(point_scenario(job)) for job in jobs)
         if requests > MAX_REQUESTS:
             raise ScenarioError([Problem(spec.file, spec.sweep_line, "sweep",
                                          f"the plan simulates {requests:,.0f} requests over {len(jobs)} points, more "
                                          f"than {MAX_REQUESTS:,}; sweep fewer values or shorten the duration")])
+        # the stack, faults and services decide what the planner and the twin can refuse, not the load:
+        # one check per distinct configuration (a traffic sweep adds none)
+        distinct = {_config_key(job): job for job in reversed(jobs)}
+        if len(distinct) > 20:
+            print(f"llmdrill plan: checking {len(distinct)} distinct configurations…", file=sys.stderr, flush=True)
+        for job in sorted(distinct.values(), key=lambda j: j.index):
+            try:
+                prepare(job)
+            except (PlanError, ValueError) as exc:
+                raise ScenarioError([Problem(job.source, 0, "", str(exc))]) from None
     except ScenarioError as exc:
         _err("\n".join(str(p) for p in exc.problems))
         return EXIT_BAD_INPUT
@@ -89,6 +94,13 @@ def plan(argv: list[str]) -> int:
     print(f"llmdrill plan: {spec.name} — {len(jobs)} points, {requests:,.0f} simulated requests; "
           f"estimated wall time {_clock(estimate)} on {where}; output {out}", flush=True)
     return _sweep(spec, jobs, out, args.workers, args.cluster)
+
+
+def _config_key(job: PointJob) -> str:
+    import json
+
+    rest = {k: v for k, v in job.document.items() if k != "load"}
+    return json.dumps([rest, job.services], sort_keys=True, default=str)
 
 
 def _expected_requests(scenario: Scenario) -> float:

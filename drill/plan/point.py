@@ -15,7 +15,7 @@ from pathlib import Path
 from sim.plan.points import PointJob
 from sim.plan.result import PointResult
 
-__all__ = ["prepare", "run_point"]
+__all__ = ["point_yaml", "prepare", "run_point"]
 
 
 def prepare(job: PointJob) -> None:
@@ -27,6 +27,19 @@ def prepare(job: PointJob) -> None:
 
     services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
     sim_setup(point_scenario(job), services)
+
+
+def point_yaml(job: PointJob) -> str:
+    import yaml
+
+    doc = dict(job.document)
+    doc["name"] = f"{doc.get('name', 'plan')}-point-{job.index}"[:64]
+    if job.seed is not None:
+        doc["seed"] = job.seed
+    head = f"# plan point {job.index}: {job.label}\n"
+    if job.services:
+        head += "# the twin also modelled: " + "; ".join(f"{p}: {t}" for p, t in job.services) + "\n"
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
 def run_point(job: PointJob) -> PointResult:
@@ -41,6 +54,9 @@ def run_point(job: PointJob) -> PointResult:
     services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
     setup = sim_setup(point_scenario(job), services)
     out = Path(job.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # the point as a scenario file of its own: `llmdrill run` checks a recommendation live
+    (out / "scenario.yaml").write_text(point_yaml(job), encoding="utf-8")
     simulate(setup, out)
     text = render_json(build_run_report(out))
     (out / "report.json").write_text(text, encoding="utf-8")

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scenarios.durations import ValueSyntaxError, parse_duration, parse_rate
+from units.durations import ValueSyntaxError, parse_duration, parse_rate
 
 __all__ = ["KNOB_NAMES", "PROVIDERS", "KnobError", "apply_knobs", "check_knob"]
 

@@ -62,10 +62,11 @@ def _backup_quota(spec: PlanSpec, results: Sequence[PointResult], axis: str) -> 
     for traffic, points in sorted(by_traffic.items()):
         points.sort(key=lambda r: float(r.knob(axis, {}).get("rpm", 0.0)))
         xs = [float(r.knob(axis, {}).get("rpm", 0.0)) for r in points]
-        ax.plot(xs, [r.error_rate * 100 for r in points], marker="o", label=f"traffic {format_value(traffic)}×")
+        (line,) = ax.plot(xs, [r.error_rate * 100 for r in points], marker="o",
+                          label=f"traffic {format_value(traffic)}×")
         held = [x for x, r in zip(xs, points, strict=True) if r.holds(spec.slo)]
         if held:
-            ax.axvline(min(held), linestyle=":", alpha=0.5)
+            ax.axvline(min(held), linestyle=":", alpha=0.7, color=line.get_color())
     ax.axhline(spec.slo.errors * 100, color="red", linestyle="--", label="SLO errors")
     ax.set(xlabel=f"{provider} quota (requests per minute)", ylabel="errors (%)",
            title=f"{provider} quota needed (dotted: the smallest that holds the SLO)")

@@ -20,7 +20,7 @@ __all__ = ["ConfigSummary", "Recommendation", "knee", "recommend"]
 #: the runbook's "Paso 2: Implementar Fix Permanente", keyed by the knob whose values moved the answer most
 FIXES = {
     "outage": "automatic failover to a backup provider (runbook: Servidor down → Failover automático a backup)",
-    "quota": "multi-LLM load balancing, with the backup's quota sized as above (runbook: Latencia alta → "
+    "quota": "multi-LLM load balancing over enough quota, sized as above (runbook: Latencia alta → "
              "multi-LLM con load balancing)",
     "weights": "multi-LLM load balancing (runbook: Latencia alta → multi-LLM con load balancing)",
     "services": "multi-LLM load balancing (runbook: Latencia alta → multi-LLM con load balancing)",
@@ -90,9 +90,12 @@ def _holds_target(config: ConfigSummary, target: float, slo: SLO) -> bool:
     return bool(at) and all(p.holds(slo) for p in config.points if p.traffic <= target)
 
 
-def _moving_knob(spec: PlanSpec, configs: Sequence[ConfigSummary]) -> str | None:
-    """The swept knob (besides traffic) whose values change the traffic held the most."""
-    best, spread_best = None, 0.0
+def moving_knobs(spec: PlanSpec, configs: Sequence[ConfigSummary]) -> list[tuple[str, float]]:
+    """The swept knobs (besides traffic) that change the traffic held, most first, with by how much.
+
+    A knob's effect: over its values, the spread of the best traffic held by a configuration with that value.
+    """
+    ranked = []
     for name, values in spec.axes:
         if name == "traffic" or len(values) < 2:
             continue
@@ -101,17 +104,21 @@ def _moving_knob(spec: PlanSpec, configs: Sequence[ConfigSummary]) -> str | None
             value = format_value(dict(config.knobs).get(name))
             by_value[value] = max(by_value.get(value, 0.0), config.max_traffic or 0.0)
         spread = max(by_value.values()) - min(by_value.values())
-        if spread > spread_best:
-            best, spread_best = name, spread
-    return best
+        if spread > 0:
+            ranked.append((name, spread))
+    return sorted(ranked, key=lambda kv: -kv[1])
 
 
 def _fix(spec: PlanSpec, configs: Sequence[ConfigSummary], results: Sequence[PointResult]) -> str:
     if any(dict(r.knobs).get("outage") for r in results):
         return FIXES["outage"]
-    moving = _moving_knob(spec, configs)
-    if moving is not None:
-        return FIXES[moving.partition(".")[0]]
+    moving = moving_knobs(spec, configs)
+    if moving:
+        (first, by), rest = moving[0], moving[1:]
+        text = f"{FIXES[first.partition('.')[0]]} — {first} moved the traffic held most (by {by:g}×)"
+        also = [f"{FIXES[n.partition('.')[0]]} ({n}: by {b:g}×)" for n, b in rest
+                if FIXES[n.partition('.')[0]] != FIXES[first.partition('.')[0]]]
+        return text + ("; then " + "; ".join(also) if also else "")
     broken = [r for r in results if not r.holds(spec.slo)]
     if any(r.error_rate >= spec.slo.errors and any("rate_limit" in a for a in r.alerts) for r in broken):
         return FIXES["cache"] + "; or " + FIXES["stack"]
@@ -154,7 +161,10 @@ def recommend(spec: PlanSpec, results: Sequence[PointResult]) -> Recommendation:
         if cheapest is None:
             lines.append(f"No configuration swept holds {format_value(target)}× traffic within the SLO.")
         else:
-            lines.append(f"Cheapest configuration that holds {format_value(target)}× traffic: {cheapest.label}.")
+            at = next(p for p in cheapest.points if p.traffic >= target)
+            lines.append(f"Cheapest configuration that holds {format_value(target)}× traffic: {cheapest.label} "
+                         f"(p95 {at.p95_s:.2f} s, errors {at.error_rate * 100:.2f} %, severity {at.severity}; "
+                         f"its scenario: point-{at.index:04d}/scenario.yaml, to check it live with llmdrill run).")
     fix = _fix(spec, configs, results)
     lines.append(f"Permanent fix the numbers support: {fix}.")
     return Recommendation(tuple(configs), cheapest, target, fix, "\n".join(lines))

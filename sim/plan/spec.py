@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.durations import ValueSyntaxError, parse_duration
 from scenarios.problems import Problem, ScenarioError, suggest
-from scenarios.yamltree import FieldPath, Located, parse_yaml
+from scenarios.yamltree import FieldPath, Located, format_path, parse_yaml
+from units.durations import ValueSyntaxError, parse_duration
 
 from .knobs import KNOB_NAMES, KnobError, check_knob
 
@@ -101,8 +101,6 @@ class _Check:
         self.problems: list[Problem] = []
 
     def report(self, path: FieldPath, message: str) -> None:
-        from scenarios.yamltree import format_path
-
         self.problems.append(Problem(self.file, self.doc.line(path), format_path(path), message))
 
     def mapping(self, path: FieldPath, value: Any, keys: tuple[str, ...] | None = None) -> dict[str, Any] | None:

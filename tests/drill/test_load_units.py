@@ -128,7 +128,8 @@ def test_prompts_accept_nested_or_top_level_gold(tmp_path: Path):
         )
     )
     a, b, c = load_prompts(path)
-    assert a.gold == Gold("A", None, "10:00") and b.gold == Gold("B", "2026-01-23", None) and c.gold is None
+    assert a.gold == Gold("A", None, "10:00") and c.gold is None
+    assert b.gold == Gold("B", "2026-01-23", None, fecha="mañana")   # the original expression, for chat answers
     assert c.body() == {"prompt": "z", "prompt_id": "c"}
     assert a.body()["reference_date"] == "2026-01-22"
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from reports.rules import ALL_RULES
+
 from .promtool import promtool
 
 pytestmark = pytest.mark.live
@@ -73,9 +75,27 @@ def test_a_real_prometheus_agrees_on_the_rate_limit_storm(runs: dict[str, Path])
     run_dir = runs[WITH_PROMETHEUS]
     data = json.loads((run_dir / "prometheus-compare.json").read_text(encoding="utf-8"))
     rows = {a["rule"]: a for a in data["alerts"]}
-    assert len(rows) == 10, rows
+    assert len(rows) == len(ALL_RULES), rows
     storm = rows["rate_limit.429_rate"]
     assert storm["harness"]["fired"] and storm["prometheus"]["fired"], storm
     assert storm["agrees"], storm   # first fired within one scrape + one evaluation (+ the harness's step)
     for rule in ("down.500_rate", "down.connection_errors_1m", "latency.timeout_rate"):
         assert rows[rule]["agrees"] and not rows[rule]["harness"]["fired"], rows[rule]
+
+
+def test_the_report_shows_prometheus_beside_the_harness(runs: dict[str, Path]) -> None:
+    """report.json/md/html carry the comparison, every rule and every disagreement (issue 10 item 3)."""
+    if shutil.which("prometheus") is None:
+        pytest.skip("the prometheus server is not on PATH (Debian: apt-get install prometheus)")
+    run_dir = runs[WITH_PROMETHEUS]
+    data = json.loads((run_dir / "prometheus-compare.json").read_text(encoding="utf-8"))
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    assert report["prometheus"] == data
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    bad = sum(not a["agrees"] for a in data["alerts"])
+    heading = f"Prometheus vs the harness: {len(data['alerts']) - bad} of {len(data['alerts'])} rules agree"
+    assert heading in md and heading in html
+    assert html.count("DISAGREE") == bad and md.count("**disagree**") == bad
+    for row in data["alerts"]:
+        assert f"`{row['rule']}`" in md

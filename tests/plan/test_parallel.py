@@ -68,7 +68,7 @@ def test_a_local_pool_gives_the_same_answer(plan_file: Path, in_process: Path) -
 
 
 def test_a_dask_cluster_gives_the_same_answer(plan_file: Path, in_process: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a declared dependency: missing, the test fails rather than skips
     # in-process (inproc:// transport, no socket): fits 2 shared cores; two threads run points side by side
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:

@@ -107,3 +107,27 @@ def test_traffic_scales_every_stage_and_nothing_else(a: float, b: float) -> None
     assert [s["rate"] for s in again["load"]["stages"]] == pytest.approx([2 * a * b, 3 * a * b])
     assert [s["until"] for s in again["load"]["stages"]] == ["2m", "10m"]
     assert doc["expect"] == [] and base["expect"] == ["count(lost) == 0"]   # the base is not changed
+
+
+def test_a_plan_too_costly_as_a_whole_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    plan = tmp_path / "p.yaml"
+    traffic = ", ".join(str(100 + i) for i in range(40))
+    plan.write_text(f"name: costly\nscenario: rate-limit-storm\nfixed:\n  duration: 100h\nsweep:\n"
+                    f"  traffic: [{traffic}]\n", encoding="utf-8")
+    started = time.monotonic()
+    assert plan_command([str(plan), "--out", str(tmp_path / "out")]) == 2
+    assert time.monotonic() - started < 20
+    err = capsys.readouterr().err
+    assert f"{plan}:5: sweep: the plan simulates" in err and "more than 20,000,000" in err
+
+
+def test_a_point_the_gateway_config_refuses_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "p.yaml"
+    plan.write_text("name: cfg\nscenario: rate-limit-storm\nsweep:\n  retries: [{max: 3}, {max: -1}]\n",
+                    encoding="utf-8")
+    assert plan_command([str(plan), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{plan} point 1 (retries={{max:-1}})" in err and "retries.max" in err
+    assert not (tmp_path / "out").exists()

@@ -97,3 +97,21 @@ def test_harness_errors_are_not_failures_of_the_stack() -> None:
              for i in range(10)]
     w = severity_timeline(reqs, 60.0).windows[0]
     assert (w.level, w.failed, w.harness_errors) == ("none", 0, 10)
+
+
+def test_the_minimum_is_a_setting_of_the_run_that_report_honours() -> None:
+    from reports.report import build_report
+    from reports.runinfo import RunInfo, RunInfoError
+
+    reqs = [RequestRecord(i, float(i), float(i), 0.1, OK) for i in range(30)]
+    reqs.append(RequestRecord(30, 70.0, 70.0, 0.1, FAILED, error="http_503"))
+    info = RunInfo("x", duration_s=120.0)
+    assert info.severity_min_requests == 5
+    assert build_report(info, reqs, [], []).severity.max == "none"
+    strict = RunInfo.from_dict({**info.to_dict(), "severity_min_requests": 1})
+    assert strict.severity_min_requests == 1
+    assert build_report(strict, reqs, [], []).severity.max == "P1"
+    assert build_report(info, reqs, [], [], severity_min_requests=1).severity.max == "P1"
+    for bad in (0, True, "5"):
+        with pytest.raises(RunInfoError, match="severity_min_requests"):
+            RunInfo.from_dict({**info.to_dict(), "severity_min_requests": bad})

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from drill.sim_command import sim_setup
 from drill.commands import _load
+from drill.sim_command import sim_setup
 from gateway.service.http import json_bytes
 from sim import run as sim_run
 from sim.scenario import simulate

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.durations import ValueSyntaxError, format_duration, parse_duration, parse_rate, parse_size
+from units.durations import ValueSyntaxError, format_duration, parse_duration, parse_rate, parse_size
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,34 @@ def test_parse_size_examples(text: object, size: float) -> None:
 def test_parse_size_rejects() -> None:
     with pytest.raises(ValueSyntaxError, match=r"network\[0\]\.bytes"):
         parse_size("lots", "network[0].bytes")
+
+
+# --- one grammar for every caller: the gateway's config and the fault plans read durations as scenarios do ---
+
+ONE_GRAMMAR = [("500ms", 0.5), ("3s", 3.0), ("2m", 120.0), ("1h", 3600.0), ("1m30s", 90.0), ("250us", 0.00025),
+               ("250µs", 0.00025), (" 2s ", 2.0), (1.5, 1.5), ("1.5", 1.5)]
+NOT_DURATIONS = ["1s1s", "30s1m", "", "ten", "-1s", True, None, "1e300", 10**400, float("nan"), "400d"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), ONE_GRAMMAR)
+def test_every_caller_reads_the_same_duration(text: object, seconds: float) -> None:
+    from fake_providers.faults.durations import parse_duration as fault_duration
+    from gateway.durations import parse_duration as gateway_duration
+
+    assert parse_duration(text, "x") == pytest.approx(seconds)
+    assert gateway_duration(text) == pytest.approx(seconds)
+    assert fault_duration(text, "x") == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", NOT_DURATIONS)
+def test_every_caller_refuses_the_same_non_durations(text: object) -> None:
+    from fake_providers.faults.durations import parse_duration as fault_duration
+    from fake_providers.faults.problems import FaultPlanError
+    from gateway.durations import parse_duration as gateway_duration
+
+    with pytest.raises(ValueSyntaxError):
+        parse_duration(text, "x")
+    with pytest.raises(ValueError):
+        gateway_duration(text)
+    with pytest.raises(FaultPlanError):
+        fault_duration(text, "x")

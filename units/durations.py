@@ -1,8 +1,14 @@
-"""Human units of a scenario file: durations, rates and byte sizes.
+"""Human units, one grammar for every file, flag and API: durations, rates and byte sizes.
+
+Scenario files, fault plans, the gateway's config, the CLI's flags and the fakes'
+control API all read ``"500ms"``, ``"3s"``, ``"2m"``, ``"1h"``, ``"1m30s"``, ``"250us"``
+or a plain number of seconds through :func:`parse_duration` (units from largest to
+smallest, once each; at most 366 days).  ``tests/units/test_durations.py`` holds the
+table of examples and counter-examples.
 
 Pure: no I/O. Every parser takes ``where`` (the field path) so that its error
-names the field, and raises :class:`ValueSyntaxError` rather than a bare
-``ValueError`` so the loader can attach the file and line.
+names the field, and raises :class:`ValueSyntaxError` (a ``ValueError``) so a
+caller can attach the file and line, or re-raise it as its own error type.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import math
 import re
 
 __all__ = [
+    "MAX_DURATION_S",
     "ValueSyntaxError",
     "format_duration",
     "parse_duration",
@@ -23,7 +30,7 @@ class ValueSyntaxError(ValueError):
     """A value in human units that could not be read; ``where`` is its field path."""
 
     def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.message = message
 
@@ -41,17 +48,25 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|h|m|s)")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DURATION_HINT = 'expected a duration such as "500ms", "3s", "2m", "1h", "1m30s" or a number of seconds'
 
-_MAX_SECONDS = 366 * 24 * 3600.0  # bounds a typo such as "10000h" before it becomes a year-long run
+#: bounds a typo such as "10000h" before it becomes a year-long run (asyncio's timers overflow long before 1e300 s)
+MAX_DURATION_S = 366 * 24 * 3600.0
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _float(value: int | float) -> float:
+    # float() of a 400-digit integer raises OverflowError: read it as the infinity it is
+    if isinstance(value, int) and abs(value) >= 10**300:
+        return math.inf if value > 0 else -math.inf
+    return float(value)
+
+
 def parse_duration(value: object, where: str) -> float:
     """Seconds from ``"500ms"``, ``"3s"``, ``"2m"``, ``"1h"``, ``"1m30s"`` or a plain number of seconds."""
     if _is_number(value):
-        seconds = float(value)  # type: ignore[arg-type]
+        seconds = _float(value)  # type: ignore[arg-type]
     elif isinstance(value, str):
         seconds = _duration_from_text(value.strip(), where)
     else:
@@ -60,8 +75,9 @@ def parse_duration(value: object, where: str) -> float:
         raise ValueSyntaxError(where, f"duration must be finite, got {value!r}")
     if seconds < 0:
         raise ValueSyntaxError(where, f"duration must not be negative, got {value!r}")
-    if seconds > _MAX_SECONDS:
-        raise ValueSyntaxError(where, f"duration {value!r} is longer than a year; is the unit right?")
+    if seconds > MAX_DURATION_S:
+        raise ValueSyntaxError(where, f"a duration must be at most 366 days ({MAX_DURATION_S:.0f} s), "
+                                      f"got {value!r}; is the unit right?")
     return seconds
 
 
@@ -126,7 +142,7 @@ _RATE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*/\s*([a-zµ]+)")
 def parse_rate(value: object, where: str) -> float:
     """Events per second from ``"20/s"``, ``"600/m"``, ``"1200/min"``, ``"3600/h"`` or a number per second."""
     if _is_number(value):
-        rate = float(value)  # type: ignore[arg-type]
+        rate = _float(value)  # type: ignore[arg-type]
     elif isinstance(value, str):
         text = value.strip()
         match = _RATE.fullmatch(text)
@@ -166,7 +182,7 @@ _SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)")
 def parse_size(value: object, where: str) -> float:
     """Bytes from ``"512B"``, ``"100KB"``, ``"1MiB"`` or a plain number of bytes."""
     if _is_number(value):
-        size = float(value)  # type: ignore[arg-type]
+        size = _float(value)  # type: ignore[arg-type]
     elif isinstance(value, str):
         text = value.strip()
         match = _SIZE.fullmatch(text.lower())
