@@ -198,6 +198,12 @@ class GatewayConfig(_Strict):
     fallback: FallbackSettings = FallbackSettings()
     gold_probe: GoldProbeSettings = GoldProbeSettings()
     limits: LimitsSettings = LimitsSettings()
+
+    def primary_provider(self) -> str:
+        """The provider most requests go to: the pinned one, else the heaviest weight."""
+        if self.provider in self.providers:
+            return self.provider
+        return max(self.providers, key=lambda name: self.providers[name].weight)
     time_scale: float = Field(default=1.0, gt=0.0, le=100.0)
     seed: int = 0
     admin_token: str | None = Field(default=None, repr=False)

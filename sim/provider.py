@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fake_providers.faults.engine import FaultEngine, RequestInfo
+from fake_providers.faults.engine import FaultEngine
 from fake_providers.faults.outcomes import BadJson, Decision, Hang, HttpError, Normal, Refuse, Reset
 from fake_providers.faults.reply import Reply, call_rng, reply
 from fake_providers.faults.service import ServiceQueue, ServiceSpec
@@ -73,7 +73,7 @@ class SimProvider:
         if crossing.cut is not None and crossing.cut_stream == "upstream":
             return self._cut(crossing.cut, crossing.up_s + crossing.cut_after_s, timeout_s)
         arrived = now + crossing.up_s
-        decision = self.engine.decide(arrived, self.name, _info(call), rng)
+        decision = self.engine.decide(arrived, self.name, call.request_info(), rng)
         answer = reply(decision, call, rng)
         busy = self._serve(arrived, decision, answer)
         if isinstance(busy, HttpError):
@@ -128,6 +128,3 @@ class SimProvider:
 _NO_CALL = ChatCall("", "", "", 0, 1, False)
 
 
-def _info(call: ChatCall) -> RequestInfo:
-    # What the fake server hands its engine (servers/chat.py).
-    return RequestInfo(call.model, call.stream, call.prompt, call.prompt_tokens + call.max_tokens)

@@ -208,8 +208,7 @@ class _Twin:
         reads the last reading, as it does live (drill/live/orchestrate.py ``_record_limits``).
         """
         config = self.setup.config
-        primary = config.provider if config.provider in self.providers else \
-            max(self.providers, key=lambda n: config.providers[n].weight)
+        primary = config.primary_provider()
         for name in sorted(self.providers, key=lambda n: n == primary):
             view = self.engine.limits(at_s, name)
             self.files.event(EventRecord(round(at_s, 6), "limits", {

@@ -351,14 +351,9 @@ def _write_prompts(plan: LivePlan, run_dir: Path) -> Path:
 
 
 def _primary(plan: LivePlan) -> str:
-    stack = plan.gateway_overrides
-    override = stack.get("provider")
-    if isinstance(override, str) and override in PROVIDERS:
-        return override
     from gateway.config import config_from_mapping
 
-    providers = config_from_mapping(stack).providers
-    return max(PROVIDERS, key=lambda n: providers[n].weight)
+    return config_from_mapping(plan.gateway_overrides).primary_provider()
 
 
 def _record_limits(plan: LivePlan, fake_urls: dict[str, str], epoch: float, events: JsonlAppender) -> None:

@@ -140,10 +140,11 @@ class LiveView:
         phase = next((p.name for p in self._plan.run.phases if p.at_s <= now_s < p.until_s), "-")
         run_duration = self._plan.run.duration_s
         n = snap.window_requests
+        # scenario units, as the report speaks: seconds ÷ time_scale, rates × time_scale
         parts = [
-            f"[{min(now_s, run_duration):6.1f}s/{run_duration:.0f}s]",
+            f"[{min(now_s, run_duration) / scale:6.1f}s/{run_duration / scale:.0f}s]",
             f"phase {phase}",
-            f"{recent / WINDOW_S:5.1f} req/s",
+            f"{recent / WINDOW_S * scale:5.1f} req/s",
             f"p95 {snap.window_p95_s:6.2f}s" if snap.window_p95_s is not None else "p95    -  ",
             f"failed {snap.window_failed / n if n else 0:5.1%}",
             f"fallback {fallback / recent if recent else 0:5.1%}",

@@ -7,7 +7,7 @@ import json
 import math
 import time
 
-from fake_providers.faults.engine import FaultEngine, RequestInfo
+from fake_providers.faults.engine import FaultEngine
 from fake_providers.faults.outcomes import BadJson, Decision, Hang, HttpError, Refuse, Reset, StreamShape
 from fake_providers.servers.answers import compose, count_tokens, split_tokens
 from fake_providers.servers.asgi import (
@@ -62,8 +62,7 @@ async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send
     except RequestProblem as problem:
         await send_json(send, 400, dialect.error(400, None, rid, problem.message), headers)
         return
-    info = RequestInfo(call.model, call.stream, call.prompt, call.prompt_tokens + call.max_tokens)
-    decision = engine.decide(state.plan_time(), state.provider, info)
+    decision = engine.decide(state.plan_time(), state.provider, call.request_info())
     headers = dialect.headers(engine.limits(state.plan_time(), state.provider), rid, time.time())
     completion_tokens = 0
     try:

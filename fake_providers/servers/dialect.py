@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from fake_providers.faults.engine import RequestInfo
 from fake_providers.faults.quota import QuotaView
 from fake_providers.servers.asgi import Headers
 
@@ -26,6 +27,10 @@ class ChatCall:
     max_tokens: int
     stream: bool
     include_usage: bool = False
+
+    def request_info(self) -> RequestInfo:
+        """What the fault engine decides on: the one mapping for the fake servers and the twin."""
+        return RequestInfo(self.model, self.stream, self.prompt, self.prompt_tokens + self.max_tokens)
 
 
 class RequestProblem(Exception):
