@@ -71,6 +71,8 @@ class PromQuery:
 
 
 _CALLS = "llm_requests_total"
+_EXTRAPOLATES_NOTE = ("increase() extrapolates to the window's edges, so a count that sits exactly at the "
+                      "threshold can read just above it in Prometheus.")
 _PROBES_NOTE = "The gateway's counters include its health probes; the harness's call records do not."
 
 PROM_QUERIES: dict[str, PromQuery] = {
@@ -108,15 +110,13 @@ PROM_QUERIES: dict[str, PromQuery] = {
                      "gold is valid: different quantities"),
     "rate_limit.errors_5m": PromQuery(
         "LLMRateLimitErrors", "increase", series="llm_rate_limit_errors_total",
-        note="increase() extrapolates to the window's edges, and a counter that first appears in the "
-             "window misses its first increment."),
+        note=_EXTRAPOLATES_NOTE),
     "rate_limit.429_rate": PromQuery(
         "LLM429RateHigh", "ratio", numerator="llm_rate_limit_errors_total", denominator=_CALLS, samples=_CALLS,
         note=_PROBES_NOTE),
     "down.connection_errors_1m": PromQuery(
         "LLMConnectionErrors", "increase", series="llm_connection_errors_total",
-        note="increase() extrapolates to the window's edges, and a counter that first appears in the "
-             "window misses its first increment."),
+        note=_EXTRAPOLATES_NOTE),
     "down.500_rate": PromQuery(
         "LLM500RateHigh", "ratio", numerator="llm_500_errors_total", denominator=_CALLS, samples=_CALLS,
         note=_PROBES_NOTE),

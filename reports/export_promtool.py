@@ -16,8 +16,8 @@ the file says why (its comments):
 - an evaluation time within ``margin`` of a change in the harness's verdict or threshold (a scrape
   interval decides which side Prometheus sees), whose value or sample count is within ``closeness`` of the
   threshold or of ``min_samples``, whose window holds a failed scrape, or in whose window a series the
-  rule reads first appeared (Prometheus loses the increments made before a series' first scrape; the
-  gateway creates a labelled child on first use).
+  rule reads first appeared (Prometheus loses the increments made before a series' first scrape; our
+  gateway creates every child a rule reads at zero, but a gateway under ``--target`` may not).
 
 Pure: evaluation and scrapes in, a YAML document out; no I/O.
 """

@@ -19,10 +19,10 @@ from ..core.pipeline import ParseOutcome
 from ..core.stack import Stack
 from ..outcomes import FailureKind
 
-__all__ = ["GatewayMetrics"]
+__all__ = ["LATENCY_BUCKETS_S", "GatewayMetrics"]
 
-# Buckets that resolve the runbook's thresholds (10 s, 15 s, 20 s, 30 s) exactly.
-_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 12.5, 15, 20, 30, 60)
+# Buckets that resolve the runbook's thresholds (10 s, 15 s, 20 s, 30 s) exactly, in scenario seconds.
+LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 12.5, 15, 20, 30, 60)
 _BREAKER_CODE = {"closed": 0, "open": 1, "half_open": 2, "forced_open": 3, "disabled": 4}
 
 
@@ -32,8 +32,12 @@ class GatewayMetrics:
     def __init__(self, stack: Stack) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # A compressed run's latencies are wall seconds, so are its buckets: the runbook's 10 s is
+        # 10 x time_scale here, as it is in the compressed rules a live Prometheus evaluates (and the
+        # report divides both back). Fixed buckets would put the compressed threshold between two bounds.
+        buckets = tuple(b * stack.config.time_scale for b in LATENCY_BUCKETS_S)
         self.llm_duration = Histogram("llm_request_duration_seconds", "Upstream LLM call duration",
-                                      ["provider"], buckets=_LATENCY_BUCKETS, registry=r)
+                                      ["provider"], buckets=buckets, registry=r)
         self.llm_requests = Counter("llm_requests_total", "Upstream LLM calls by result",
                                     ["provider", "result"], registry=r)
         self.timeouts = Counter("llm_timeouts_total", "Upstream calls that timed out", ["provider"], registry=r)
@@ -45,7 +49,7 @@ class GatewayMetrics:
         self.http_500 = Counter("llm_500_errors_total", "Upstream 5xx answers (500/502/503/529)",
                                 ["provider"], registry=r)
         self.agent_duration = Histogram("agent_execution_duration_seconds", "Pipeline agent duration",
-                                        ["agent"], buckets=_LATENCY_BUCKETS, registry=r)
+                                        ["agent"], buckets=buckets, registry=r)
         self.confidence = Histogram("parsing_confidence", "Parsing confidence per request",
                                     buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), registry=r)
         self.parse_requests = Counter("parsing_requests_total", "Parse requests answered", registry=r)
@@ -67,6 +71,27 @@ class GatewayMetrics:
         # Bound children, cached: ``labels()`` validates and locks on every call, and the label
         # sets are small and fixed (providers x results, endpoints x statuses).
         self._children: dict[tuple[object, ...], Any] = {}
+        self._create_children(stack.providers)
+
+    def _create_children(self, providers: tuple[str, ...]) -> None:
+        """Every labelled child a rule reads, at zero, before the first request.
+
+        A child made on first use is a series that appears with its first increment already in it, and
+        Prometheus's ``rate()``/``increase()`` cannot see an increase before a series' first sample: the
+        first burst of 429s would be invisible to the alert that should fire on it.
+        """
+        for p in providers:
+            self._child(self.llm_duration, p)
+            for result in ("ok", *FailureKind):
+                self._child(self.llm_requests, p, str(result))
+            for metric in (self.timeouts, self.rate_limits, self.http_429, self.conn_errors, self.http_500,
+                           self.shed):
+                self._child(metric, p)
+        for valid in ("true", "false"):
+            self._child(self.validation, valid)
+        for result in ("hit", "miss"):
+            self._child(self.cache, result)
+        self._child(self.agent_duration, "pipeline")
 
     def _child(self, metric: Any, *labels: str) -> Any:
         key = (id(metric), *labels)

@@ -162,6 +162,44 @@ def test_metrics_use_the_runbook_names() -> None:
     run(go())
 
 
+def test_every_series_a_rule_reads_exists_at_zero_before_the_first_request() -> None:
+    """A child made on its first increment hides that increment from rate()/increase() (the first 429
+    burst of a storm went unseen by a real Prometheus)."""
+    async def go() -> None:
+        async with serve() as (client, _, _):
+            text = (await client.get("/metrics")).text
+            for provider in ("qwen", "claude", "openai"):
+                for series in ("llm_rate_limit_errors_total", "llm_429_errors_total", "llm_timeouts_total",
+                               "llm_connection_errors_total", "llm_500_errors_total"):
+                    assert f'{series}{{provider="{provider}"}} 0.0' in text, (series, provider)
+                for result in ("ok", *FailureKind):
+                    line = f'llm_requests_total{{provider="{provider}",result="{result}"}} 0.0'
+                    assert line in text, line
+                assert f'llm_request_duration_seconds_count{{provider="{provider}"}} 0.0' in text
+            assert 'validation_results_total{valid="false"} 0.0' in text
+            assert 'llm_cache_requests_total{result="hit"} 0.0' in text
+    run(go())
+
+
+def test_latency_buckets_are_compressed_with_the_run_and_read_back_in_scenario_seconds() -> None:
+    """At time_scale 0.1 the runbook's 10 s threshold is 1 wall second: it must be a bucket bound there,
+    and the scrape's bounds on the scenario time base must be the runbook's."""
+    from gateway.service.metrics import LATENCY_BUCKETS_S
+    from reports.scrapes import Sample, Scrape, to_scenario_time
+
+    async def go() -> None:
+        async with serve({"time_scale": 0.1}) as (client, _, _):
+            text = (await client.get("/metrics")).text
+        les = sorted({float(line.split('le="', 1)[1].split('"', 1)[0])
+                      for line in text.splitlines()
+                      if line.startswith("llm_request_duration_seconds_bucket{") and 'le="+Inf"' not in line})
+        assert les == sorted(b * 0.1 for b in LATENCY_BUCKETS_S)
+        back = to_scenario_time([Scrape(1.0, tuple(Sample("llm_request_duration_seconds_bucket", {"le": repr(le)}, 0)
+                                                    for le in les))], 0.1)[0]
+        assert sorted(float(x.labels["le"]) for x in back.samples) == sorted(float(b) for b in LATENCY_BUCKETS_S)
+    run(go())
+
+
 def test_admin_switches_the_provider() -> None:
     async def go() -> None:
         async with serve({"cache": {"enabled": False}}) as (client, _, clients):
