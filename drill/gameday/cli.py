@@ -172,6 +172,8 @@ def _start(argv: list[str]) -> int:
     p.add_argument("--out", help="run directory (default runs/gameday-<time>)")
     p.add_argument("--as", dest="who", default=None, help="who is starting it (default: your user name)")
     p.add_argument("--view", action="store_true", help="show the terminal dashboard here too")
+    p.add_argument("--workers", type=int, default=0,
+                   help="Locust worker processes, as for 'llmdrill run' (0: one standalone process)")
     args = p.parse_args(argv)
     from dataclasses import replace as _replace
 
@@ -189,6 +191,8 @@ def _start(argv: list[str]) -> int:
         return _err(f"llmdrill gameday: {exc}")
     if not 0 < max_s <= MAX_DURATION_S:
         return _err(f"llmdrill gameday: --max-duration must be in (0, 24h], got {max_s:g} s")
+    if not 0 <= args.workers <= 16:
+        return _err(f"llmdrill gameday: --workers must be 0..16, got {args.workers}")
     if not 0 < args.time_scale <= 10:
         return _err(f"llmdrill gameday: --time-scale must be in (0, 10], got {args.time_scale}")
     try:
@@ -202,7 +206,8 @@ def _start(argv: list[str]) -> int:
                     f"is {run_rate:g} req/s of real load; keep it within (0, {MAX_RUN_RATE:g}]")
     out = Path(args.out) if args.out else Path("runs") / f"gameday-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
-        return run_gameday(GamedaySetup(_replace(scenario), scenario.load.stages[0].rate, max_s, out, who, args.view))
+        return run_gameday(GamedaySetup(_replace(scenario), scenario.load.stages[0].rate, max_s, out, who, args.view,
+                                        args.workers))
     except PlanError as exc:
         return _err(str(exc))
 

@@ -27,9 +27,9 @@ import httpx
 from drill.live.bringup import Stack, start_stack
 from drill.live.collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
 from drill.live.harness import StackWatch, describe, record_outcome
-from drill.live.orchestrate import _applier, _record_limits, _save_stats
+from drill.live.orchestrate import _record_limits, _save_stats
 from drill.live.plan import LivePlan, make_plan
-from drill.live.timeline import TimelineDriver
+from drill.live.timeline import LiveApplier, TimelineDriver
 from drill.load.config import LoadConfig
 from drill.load.merge import merge_records
 from drill.load.runner import run_load
@@ -60,13 +60,14 @@ MAX_RUN_RATE = 200.0
 
 class GamedaySetup:
     def __init__(self, scenario: Scenario, rate: float, max_duration_s: float, out: Path, who: str,
-                 view: bool = False) -> None:
+                 view: bool = False, workers: int = 0) -> None:
         self.scenario = scenario
         self.rate = rate
         self.max_duration_s = max_duration_s
         self.out = out
         self.who = who
         self.view = view
+        self.workers = workers
 
 
 def build_scenario(base: Scenario, rate: float | None, max_duration_s: float, time_scale: float) -> Scenario:
@@ -125,6 +126,7 @@ def run_gameday(setup: GamedaySetup) -> int:
     load: LoadConfig | None = None
     windows: tuple[FaultWindow, ...] = ()
     harness_error: str | None = None
+    graceful_stop_s: float | None = None
     failures: list[dict[str, Any]] = []
     server: ControlServer | None = None
     with _Stopper() as stopper:
@@ -146,7 +148,8 @@ def run_gameday(setup: GamedaySetup) -> int:
                                          {"gateway": stack.gateway_url, "fakes": stack.fakes,
                                           "proxy": stack.proxy_api, "through_proxy": stack.through_proxy}))
                 _announce(state, run_dir, setup)
-                driver = TimelineDriver(plan.steps, epoch, _applier(stack.toxiproxy, stack.gateway), events.write)
+                driver = TimelineDriver(plan.steps, epoch, LiveApplier(stack.toxiproxy, stack.gateway_url),
+                                        events.write)
                 watch = StackWatch(sup, epoch, scale, events.write)
                 threading.Thread(target=_forward, args=(watch, stopper), name="gameday-watch", daemon=True).start()
                 driver.start()
@@ -154,8 +157,9 @@ def run_gameday(setup: GamedaySetup) -> int:
                 try:
                     load = _load_config(plan, run_dir, stack, epoch)
                     if not stopper.event.is_set():
-                        run_load(load, stack.gateway_url,
-                                 log_dir=run_dir / "logs" / "load", abort=stopper.event)
+                        result = run_load(load, stack.gateway_url, workers=setup.workers,
+                                          log_dir=run_dir / "logs" / "load", abort=stopper.event)
+                        graceful_stop_s = result.stop_at_s
                 finally:
                     watch.stop()
                     driver.stop()
@@ -165,7 +169,10 @@ def run_gameday(setup: GamedaySetup) -> int:
                 if failures:
                     harness_error = "; ".join(describe(e) for e in failures)
                     print(f"llmdrill gameday: the harness failed: {harness_error}", file=sys.stderr)
-                stop_run_s = (stopper.at or time.monotonic()) - epoch
+                # a graceful stop ends the load at a second of its choosing, just after the request to
+                # stop: requests before it were sent and awaited, none after it left
+                stop_run_s = graceful_stop_s if graceful_stop_s is not None else \
+                    (stopper.at or time.monotonic()) - epoch
                 state = replace(state, status="stopping")
                 write_state(run_dir, state)
                 _record_limits(plan, stack.fakes, epoch, events)
@@ -184,7 +191,7 @@ def run_gameday(setup: GamedaySetup) -> int:
         if state is not None:
             write_state(run_dir, replace(state, status="stopped"))
         return 3
-    _finish(plan, run_dir, load, stop_run_s, windows, failures)
+    _finish(plan, run_dir, load, stop_run_s, windows, failures, setup.workers)
     if state is not None:
         write_state(run_dir, replace(state, status="stopped"))
     print(f"llmdrill gameday: stopped; the write-up is in {run_dir} (postmortem.md, timeline.md, "
@@ -214,7 +221,9 @@ def _load_config(plan: LivePlan, run_dir: Path, stack: Stack, epoch: float) -> L
     return LoadConfig(stages=tuple(LoadStage(s.until_s, s.rate) for s in run.load.stages),
                       prompts_path=str(stack.prompts_path), records_path=str(run_dir / "requests.jsonl"),
                       seed=run.seed, arrival=run.load.arrival, epoch_monotonic=epoch,
-                      client_timeout_s=run.load.client_timeout_s)
+                      client_timeout_s=run.load.client_timeout_s,
+                      # a stop awaits the requests in flight instead of recording them as lost
+                      stop_file=str(run_dir / "logs" / "load" / "stop"))
 
 
 def _panels(plan: LivePlan, run_dir: Path, session: Session) -> dict[str, Any]:
@@ -256,7 +265,7 @@ def _forward(watch: StackWatch, stopper: _Stopper) -> None:
 
 
 def _finish(plan: LivePlan, run_dir: Path, load: LoadConfig, stop_run_s: float,
-            windows: tuple[FaultWindow, ...], failures: list[dict[str, Any]]) -> bool | None:
+            windows: tuple[FaultWindow, ...], failures: list[dict[str, Any]], workers: int = 0) -> bool | None:
     """Requests accounted up to the stop, calls and events collected, the report and the write-up."""
     from .writeup import write_up
 
@@ -268,7 +277,7 @@ def _finish(plan: LivePlan, run_dir: Path, load: LoadConfig, stop_run_s: float,
         stages.append(LoadStage(min(st.until_s, stop), st.rate_per_s))
         start = st.until_s
     parts = sorted((run_dir / "logs" / "load").glob("requests.w*.jsonl"))
-    merge_records(parts, run_dir / "requests.jsonl", replace(load, stages=tuple(stages)), 1,
+    merge_records(parts, run_dir / "requests.jsonl", replace(load, stages=tuple(stages)), max(1, workers),
                   load_prompts(load.prompts_path))
     collect_gateway_events(run_dir)
     info = plan.run_info

@@ -14,13 +14,29 @@ from typing import Any
 
 from workload.schedule import PROCESSES, ScheduleError, Stage, validate_schedule
 
-__all__ = ["CONFIG_ENV", "ENDPOINTS", "ENDPOINT_PATHS", "ConfigError", "LoadConfig", "load_config", "parse_config",
-           "write_config"]
+__all__ = [
+    "CONFIG_ENV",
+    "DRAIN_SLACK_S",
+    "ENDPOINTS",
+    "ENDPOINT_PATHS",
+    "STOP_POLL_S",
+    "ConfigError",
+    "LoadConfig",
+    "load_config",
+    "parse_config",
+    "write_config",
+]
 
 CONFIG_ENV = "LLMDRILL_LOAD_CONFIG"
 ENDPOINTS = ("parse", "chat")
 #: where each endpoint's requests go on a gateway
 ENDPOINT_PATHS = {"parse": "/v1/appointments/parse", "chat": "/v1/chat/completions"}
+
+
+#: extra wait beyond the client timeout for in-flight requests to report
+DRAIN_SLACK_S = 2.0
+#: how often a sleeping walk looks for the stop file (its writer leaves at least twice this as lead)
+STOP_POLL_S = 0.25
 
 
 class ConfigError(ValueError):
@@ -50,6 +66,9 @@ class LoadConfig:
     #: read our gateway's x-llmdrill-* answer headers (provider, cache, attempts); off for a target
     #: gateway, whose view from outside must not borrow what only ours says
     gateway_headers: bool = True
+    #: a file whose appearance asks the load to stop gracefully: it holds the run second from which no
+    #: new request leaves, and the ones in flight are awaited (``run_load(..., abort=)`` writes it)
+    stop_file: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -76,6 +95,8 @@ class LoadConfig:
             raise ConfigError(f"model: must be a non-empty string or null, got {self.model!r}")
         if not isinstance(self.gateway_headers, bool):
             raise ConfigError(f"gateway_headers: must be true or false, got {self.gateway_headers!r}")
+        if self.stop_file is not None and (not isinstance(self.stop_file, str) or not self.stop_file):
+            raise ConfigError(f"stop_file: must be a non-empty path string or null, got {self.stop_file!r}")
         if not isinstance(self.headers, dict) or not all(
                 isinstance(k, str) and k and isinstance(v, str) for k, v in self.headers.items()):
             raise ConfigError(f"headers: must be an object of header name -> string, got {self.headers!r}")

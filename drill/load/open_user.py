@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -30,15 +31,14 @@ from workload.prompts import Prompt, choose_prompt, load_prompts
 from workload.schedule import arrivals
 
 from .chat import chat_body
-from .config import LoadConfig, load_config
+from .config import DRAIN_SLACK_S, STOP_POLL_S, LoadConfig, load_config
 from .http import ClientPool, RequestFailed
 from .recorder import RecordSink
 
 __all__ = ["DONE_MESSAGE", "OpenModelUser", "install_hooks", "load_process_setup"]
 
 DONE_MESSAGE = "llmdrill_load_done"
-#: extra wait beyond the client timeout for in-flight requests to report
-_DRAIN_SLACK_S = 2.0
+
 _log = logging.getLogger("llmdrill.load")
 
 
@@ -68,6 +68,17 @@ def _now() -> float:
     return time.monotonic()
 
 
+def _stop_requested(path: str | None) -> float | None:
+    """The run second from which no request leaves, once the stop file exists (else None)."""
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return None   # written by rename, so a partial read means "not yet": the next poll sees it
+
+
 class OpenModelUser(User):
     wait_time = constant(0)
 
@@ -90,14 +101,23 @@ class OpenModelUser(User):
         self._pool = ClientPool(self.host or "")
         self._sink = sink = RecordSink(cfg.records_path)
         _PROCESS.sinks.append(sink)
+        stop_at: float | None = None
         for arrival in arrivals(cfg.stages, cfg.seed, cfg.arrival, cfg.worker_index, cfg.worker_count):
-            delay = epoch + arrival.t_s - _now()
-            if delay > 0:
-                gevent.sleep(delay)
+            while (delay := epoch + arrival.t_s - _now()) > 0:
+                gevent.sleep(min(delay, STOP_POLL_S) if cfg.stop_file else delay)
+                stop_at = stop_at if stop_at is not None else _stop_requested(cfg.stop_file)
+                if stop_at is not None and arrival.t_s >= stop_at:
+                    break
+            if stop_at is None:
+                stop_at = _stop_requested(cfg.stop_file)
+            if stop_at is not None and arrival.t_s >= stop_at:
+                _log.info("stop requested from run second %.3f: no new request; awaiting those in flight",
+                          stop_at)
+                break
             prompt = choose_prompt(_PROCESS.prompts, cfg.seed, arrival.id)
             sink.begin(arrival.id, arrival.t_s, prompt.id)
             self._group.spawn(self._one, cfg, epoch, arrival.id, arrival.t_s, prompt)
-        self._group.join(timeout=cfg.client_timeout_s + _DRAIN_SLACK_S)
+        self._group.join(timeout=cfg.client_timeout_s + DRAIN_SLACK_S)
         self._finish()
         _PROCESS.finished = True
         self.environment.runner.send_message(DONE_MESSAGE, {"worker": cfg.worker_index})

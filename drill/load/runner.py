@@ -22,7 +22,7 @@ from reports.records import FAILED, LOST, OK
 from workload.prompts import load_prompts
 
 from ..supervisor import ManagedProcess, Supervisor
-from .config import CONFIG_ENV, LoadConfig, write_config
+from .config import CONFIG_ENV, DRAIN_SLACK_S, STOP_POLL_S, LoadConfig, write_config
 from .merge import MergeResult, merge_records
 
 __all__ = ["LOCUSTFILE", "LoadResult", "run_load"]
@@ -45,6 +45,8 @@ class LoadResult:
     merge: MergeResult
     #: when the load stopped (CLOCK_MONOTONIC): a Locust that died, died by then
     stopped_monotonic: float | None = None
+    #: a graceful stop (``config.stop_file``): the run second from which no request left
+    stop_at_s: float | None = None
 
     @property
     def conserved(self) -> bool:
@@ -66,6 +68,23 @@ def _env(config_path: Path) -> dict[str, str]:
     path = os.environ.get("PYTHONPATH", "")
     pythonpath = f"{_PROJECT_ROOT}{os.pathsep}{path}".rstrip(os.pathsep)
     return {CONFIG_ENV: str(config_path), "PYTHONPATH": pythonpath}
+
+
+def _drain(config: LoadConfig, main: ManagedProcess, epoch: float) -> float:
+    """Ask the load to stop gracefully and wait for the requests in flight (bounded by the client timeout).
+
+    The stop second is a little ahead of now, so that every process sees the file before it launches a
+    request from that second on: a request is either sent and awaited, or never sent.
+    """
+    assert config.stop_file is not None
+    stop_at_s = time.monotonic() - epoch + 2 * STOP_POLL_S
+    tmp = Path(config.stop_file + ".tmp")
+    tmp.write_text(f"{stop_at_s:.6f}\n", encoding="utf-8")
+    tmp.replace(config.stop_file)
+    give_up = time.monotonic() + 2 * STOP_POLL_S + config.client_timeout_s + DRAIN_SLACK_S + 3.0
+    while main.alive() and time.monotonic() < give_up:
+        time.sleep(0.05)
+    return stop_at_s
 
 
 def run_load(
@@ -97,11 +116,14 @@ def run_load(
     parts = [log_dir / f"requests.w{i}.jsonl" for i in range(count)]
     for part in parts:
         part.unlink(missing_ok=True)
+    if config.stop_file:
+        Path(config.stop_file).unlink(missing_ok=True)   # an old run's stop must not end this one
     budget = max(0.0, epoch - time.monotonic()) + config.end_s + config.client_timeout_s + margin_s
     run_time = f"{math.ceil(budget - margin_s / 2)}s"  # Locust's own, graceful bound first
     common = ["--headless", "--only-summary", "-H", host, "-u", str(count), "-r", str(count)]
     killed = False
     stopped: float | None = None
+    stop_at_s: float | None = None
     exit_code: int | None = None
     worker_codes: tuple[int | None, ...] = ()
     interrupted: BaseException | None = None
@@ -154,6 +176,8 @@ def run_load(
                    and not any(w.returncode not in (None, 0) for w in worker_procs)):   # a worker died
                 time.sleep(0.1)
             stopped = time.monotonic()
+            if abort is not None and abort.is_set() and base.stop_file and main.alive():
+                stop_at_s = _drain(base, main, epoch)
             killed = main.alive()
             # workers leave on the master's quit message; give them a moment to close their files
             settle = time.monotonic() + 5.0
@@ -183,4 +207,5 @@ def run_load(
         epoch_monotonic=epoch,
         merge=merged,
         stopped_monotonic=stopped,
+        stop_at_s=stop_at_s,
     )

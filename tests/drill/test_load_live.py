@@ -167,3 +167,41 @@ def test_timeouts_and_refusals_are_failures_not_losses(app, prompts: Path, tmp_p
     assert refused.scheduled == len(records) == 20 and refused.failed == 20
     assert {r.error for r in records} == {"connection_refused"}
     assert LOST not in {r.outcome for r in records}
+
+
+def test_a_graceful_stop_awaits_the_requests_in_flight_and_sends_no_more(app, prompts: Path, tmp_path: Path):
+    """The game day's stop: every request sent before it is answered (none recorded as lost), none leaves
+    after the stop second, and the ones scheduled after it are never sent."""
+    state, host = app
+    state.epoch = time.monotonic() + 3.0
+    state.stall, state.hang_s = (0.0, 10.0), 1.5        # every answer takes 1.5 s: many are in flight
+    abort = threading.Event()
+    config = LoadConfig(stages=(Stage(8.0, 20.0),), prompts_path=str(prompts),
+                        records_path=str(tmp_path / "requests.jsonl"), seed=3, arrival="uniform",
+                        epoch_monotonic=state.epoch, client_timeout_s=5.0,
+                        stop_file=str(tmp_path / "logs" / "stop"))
+    threading.Timer(state.epoch + 2.0 - time.monotonic(), abort.set).start()
+    started = time.monotonic()
+    result = run_load(config, host, workers=0, log_dir=tmp_path / "logs", abort=abort)
+    assert result.stop_at_s is not None and 2.0 <= result.stop_at_s < 2.0 + 1.0
+    records, _ = read_records(result.records_path)
+    sent = [r for r in records if r.sent_s is not None]
+    assert len(sent) >= 30 and all(r.intended_s < result.stop_at_s for r in sent)
+    assert all(r.outcome == OK and r.latency_s is not None and r.latency_s >= 1.4 for r in sent), \
+        [(r.id, r.outcome, r.error) for r in sent if r.outcome != OK][:5]
+    assert len(state.arrivals) == len(sent)
+    assert time.monotonic() - started < 3.0 + result.stop_at_s + 1.5 + 6.0   # drained, not run to the end
+
+
+def test_an_abort_without_a_stop_file_cuts_the_requests_in_flight(app, prompts: Path, tmp_path: Path):
+    """The counterpart: a dying stack's abort does not wait, so what was in flight is lost, and says so."""
+    state, host = app
+    state.epoch = time.monotonic() + 3.0
+    state.stall, state.hang_s = (0.0, 10.0), 3.0
+    abort = threading.Event()
+    config = LoadConfig(stages=(Stage(8.0, 20.0),), prompts_path=str(prompts),
+                        records_path=str(tmp_path / "requests.jsonl"), seed=3, arrival="uniform",
+                        epoch_monotonic=state.epoch, client_timeout_s=5.0)
+    threading.Timer(state.epoch + 2.0 - time.monotonic(), abort.set).start()
+    result = run_load(config, host, workers=0, log_dir=tmp_path / "logs", abort=abort)
+    assert result.stop_at_s is None and result.lost > 0

@@ -290,6 +290,14 @@ def test_stopping_leaves_no_process_behind(gameday: GameDay) -> None:
     assert state["status"] == "stopped"
 
 
+def test_the_stop_awaits_the_requests_in_flight(gameday: GameDay) -> None:
+    """A stop is graceful: what was sent is answered and written up, never recorded as lost."""
+    report = json.loads(gameday.read("report.json"))
+    requests = report["requests"]
+    assert requests["sent"] > 0 and requests["lost_total"] == 0, requests
+    assert requests["sent"] == requests["succeeded"] + requests["failed"], requests
+
+
 def test_two_game_days_do_not_collide_and_ctrl_c_or_sigterm_stop_them_cleanly(tmp_path: Path) -> None:
     dirs = [tmp_path / "one", tmp_path / "two"]
     procs = [subprocess.Popen([sys.executable, "-m", "drill.cli", "gameday", "--rate", "0.2/s", "--time-scale", SCALE,
