@@ -20,8 +20,9 @@ Grammar (keywords are case-sensitive, whitespace is free)::
     value       := NUMBER [ "%" ] | DURATION | "P1" | "P2" | "P3" | "P4" | "none"
     OP          := "<" | "<=" | ">" | ">=" | "==" | "!="
 
-Units: ``ms``, ``s``, ``m``, ``h`` (compound ``1m30s`` too) and ``%``; the AST holds seconds and
-fractions.  A bare number against a latency means seconds.
+Literals are read by ``units.quantity``, the grammar of every duration in a scenario file: ``h``, ``m``,
+``s``, ``ms``, ``us``/``µs`` (compound ``1m30s``, largest unit first, each once) and ``%``; the AST holds
+seconds and fractions.  A bare number against a latency means seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
+
+from units.durations import ValueSyntaxError
+from units.quantity import parse_quantity as parse_literal
+from units.quantity import scan_quantity
 
 __all__ = [
     "COMPARISONS",
@@ -131,7 +136,7 @@ KNOWN_METRICS: tuple[str, ...] = (
 )
 
 _BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNIT_NAMES = "h, m, s, ms, us"
 _LEADING = ("alert", "breaker", "recovery", "ratio", *FUNCTIONS, *_BARE)
 
 
@@ -306,53 +311,24 @@ def _tokenize(text: str) -> list[_Tok]:
     return toks
 
 
-def _digits(text: str, i: int) -> tuple[float, int]:
-    j = i
-    while j < len(text) and text[j].isdigit():
-        j += 1
-    if j < len(text) and text[j] == "." and j + 1 < len(text) and text[j + 1].isdigit():
-        j += 1
-        while j < len(text) and text[j].isdigit():
-            j += 1
-    return float(text[i:j]), j
-
-
 def _number(text: str, start: int) -> tuple[_Tok, int]:
-    value, i = _digits(text, start)
-    if i < len(text) and text[i] == "%":
-        return _Tok("number", text[start : i + 1], start + 1, value / 100.0, "%"), i + 1
-    unit = _unit_at(text, i)
-    if unit is None:
-        if i < len(text) and (text[i].isalpha() or text[i] == "_"):
-            j = i
-            while j < len(text) and text[j].isalpha():
-                j += 1
-            raise ExpectationSyntaxError(f"unknown unit {text[i:j]!r}; use ms, s, m, h or %", i + 1, text)
-        return _Tok("number", text[start:i], start + 1, value, None), i
-    seconds = 0.0
-    while unit is not None:
-        seconds += value * _UNITS[unit]
-        i += len(unit)
-        if i < len(text) and text[i].isdigit():
-            value, i = _digits(text, i)
-            unit = _unit_at(text, i)
-            if unit is None:
-                raise ExpectationSyntaxError("a compound duration needs a unit on every part", i + 1, text)
-        else:
-            unit = None
-    if i < len(text) and (text[i].isalnum() or text[i] == "_"):
-        raise ExpectationSyntaxError(f"unknown unit after {text[start:i]!r}", i + 1, text)
-    return _Tok("number", text[start:i], start + 1, seconds, "s"), i
+    # the literal is read by the one grammar of units/; only its column is the lexer's
+    try:
+        quantity, end = scan_quantity(text, start)
+    except ValueSyntaxError as exc:
+        raise _literal_error(text, exc) from None
+    unit = {"duration": "s", "percent": "%", "number": None}[quantity.kind]
+    return _Tok("number", text[start:end], start + 1, quantity.value, unit), end
 
 
-def _unit_at(text: str, i: int) -> str | None:
-    for unit in ("ms", "s", "m", "h"):
-        if text.startswith(unit, i):
-            after = i + len(unit)
-            if after < len(text) and (text[after].isalpha() or text[after] == "_"):
-                continue
-            return unit
-    return None
+def _literal_error(text: str, exc: ValueSyntaxError) -> ExpectationSyntaxError:
+    at = exc.offset
+    letters = at
+    while letters < len(text) and (text[letters].isalpha() or text[letters] == "_"):
+        letters += 1
+    if letters > at:
+        return ExpectationSyntaxError(f"unknown unit {text[at:letters]!r}; use {_UNIT_NAMES} or %", at + 1, text)
+    return ExpectationSyntaxError(exc.message, at + 1, text)
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -594,17 +570,17 @@ def parse_quantity(text: str | float | int) -> float:
         raise ValueError(f"expected a number or a duration, got {text!r}")
     if isinstance(text, int | float):
         return float(text)
-    toks = _tokenize(text.strip())
-    if len(toks) != 2 or toks[0].kind != "number":
-        raise ValueError(f"expected a number or a duration such as 30s, got {text!r}")
-    return toks[0].value
+    try:
+        return parse_literal(text, "").value
+    except ValueSyntaxError as exc:
+        raise ValueError(f"expected a number or a duration such as 30s, got {text!r} ({exc.message})") from None
 
 
 # --- formatting (canonical text; parse(format(x)) == x) --------------------------------------------
 
 
 def _num(value: float) -> str:
-    # the shortest repr that round-trips, written out positionally: the grammar has no exponents
+    # the shortest repr that round-trips, written out positionally (the form people read)
     text = format(Decimal(repr(float(value))), "f")
     return text if "." in text else text + ".0"
 

@@ -19,24 +19,23 @@ from scenarios.schema import (
     PROVIDERS,
     TOP_LEVEL_KEYS,
 )
+from units.durations import DURATION_PATTERN, RATE_PATTERN
 
 __all__ = ["json_schema"]
 
-_DURATION_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$|^\s*((\d+(\.\d*)?|\.\d+)(h|m|s|ms|us|µs))+\s*$"
-_RATE_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)\s*(/\s*(s|sec|second|m|min|minute|h|hr|hour))?\s*$"
 
 
 def _duration(description: str) -> dict[str, Any]:
     return {
         "description": description + ' Duration: "500ms", "3s", "2m", "1h", "1m30s" or a number of seconds.',
-        "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION_PATTERN}],
+        "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
     }
 
 
 def _rate(description: str) -> dict[str, Any]:
     return {
         "description": description + ' Rate: "20/s", "600/m", "1200/min" or a number per second.',
-        "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _RATE_PATTERN}],
+        "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": RATE_PATTERN}],
     }
 
 

@@ -22,7 +22,6 @@ holds exactly as many requests (or tokens) as the scenario's window.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -32,6 +31,7 @@ from scenarios.frozen import freeze, thaw
 from scenarios.network import TOXICS, NetworkFault
 from scenarios.schema import AdminAction, FaultRule, Load, Phase, Scenario, Stage
 from units.durations import ValueSyntaxError, parse_duration
+from units.quantity import parse_quantity
 
 __all__ = ["STACK_DURATION_KEYS", "STACK_RATE_KEYS", "run_per_minute", "run_rate", "scale_scenario", "window_holds"]
 
@@ -61,7 +61,6 @@ STACK_DURATION_KEYS: frozenset[str] = frozenset(
 STACK_RATE_KEYS: frozenset[str] = frozenset({"rpm", "tpm"})
 #: A quota's window when the rule does not say (the providers' per-minute limits).
 _MINUTE = 60.0
-_UNIT_TEXT = re.compile(r"\s*(\d+(\.\d*)?(h|ms|us|µs|m|s))+\s*")
 
 
 def run_rate(rate: float, k: float) -> float:
@@ -113,12 +112,21 @@ def _scale_stack(value: Any, k: float, key: str | None = None) -> Any:
         return out
     if isinstance(value, tuple | list):
         return [_scale_stack(item, k, key) for item in value]
-    is_time = key in STACK_DURATION_KEYS or (isinstance(value, str) and _UNIT_TEXT.fullmatch(value))
-    if is_time and not isinstance(value, bool):
+    if (key in STACK_DURATION_KEYS or _has_time_unit(value)) and not isinstance(value, bool):
         seconds = _seconds(value)
         if seconds is not None:
             return seconds * k
     return value
+
+
+def _has_time_unit(value: Any) -> bool:
+    """Text such as "45s" under a key not known to be a time is one still (a plain "45" is not)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return parse_quantity(value, "").kind == "duration"
+    except ValueSyntaxError:
+        return False
 
 
 def _scale_stack_rates(provider: dict[str, Any], k: float) -> dict[str, Any]:

@@ -17,9 +17,12 @@ import math
 import re
 
 __all__ = [
+    "DURATION_PATTERN",
     "MAX_DURATION_S",
+    "RATE_PATTERN",
     "ValueSyntaxError",
     "format_duration",
+    "is_plain_number",
     "parse_duration",
     "parse_rate",
     "parse_size",
@@ -29,10 +32,12 @@ __all__ = [
 class ValueSyntaxError(ValueError):
     """A value in human units that could not be read; ``where`` is its field path."""
 
-    def __init__(self, where: str, message: str) -> None:
+    def __init__(self, where: str, message: str, offset: int = 0) -> None:
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.message = message
+        #: where in the (stripped) text reading stopped, so that a lexer can point at the column
+        self.offset = offset
 
 
 _DURATION_UNITS: dict[str, float] = {
@@ -43,13 +48,21 @@ _DURATION_UNITS: dict[str, float] = {
     "us": 1e-6,
     "µs": 1e-6,
 }
-# Longest unit names first so that "ms" is not read as "m" followed by "s".
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|h|m|s)")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL = r"(?:\d+(?:\.\d*)?|\.\d+)"
+# Longest unit names first so that "ms" is not read as "m" followed by "s"; a unit followed by a letter
+# is no unit ("5min"), so reading stops right after the number, where the bad unit starts.
+_DURATION_PART = re.compile(rf"({_DECIMAL})(ms|us|µs|h|m|s)(?![A-Za-zµ_])")
+_LEADING_DECIMAL = re.compile(_DECIMAL)
+_NUMBER = re.compile(rf"[+-]?{_DECIMAL}(?:[eE][+-]?\d+)?")
 _DURATION_HINT = 'expected a duration such as "500ms", "3s", "2m", "1h", "1m30s" or a number of seconds'
 
 #: bounds a typo such as "10000h" before it becomes a year-long run (asyncio's timers overflow long before 1e300 s)
 MAX_DURATION_S = 366 * 24 * 3600.0
+
+
+def is_plain_number(text: str) -> bool:
+    """Whether ``text`` is a number without a unit (``"2.5"``, ``"-1"``, ``"1e3"``), as every parser here reads one."""
+    return _NUMBER.fullmatch(text.strip()) is not None
 
 
 def _is_number(value: object) -> bool:
@@ -98,12 +111,17 @@ def _duration_from_text(text: str, where: str) -> float:
         unit = "us" if match.group(2) == "µs" else match.group(2)
         rank = order.index(unit)
         if rank <= last_rank:
-            raise ValueSyntaxError(where, f"units of {text!r} must go from largest to smallest, once each")
+            raise ValueSyntaxError(
+                where, f"units of {text!r} must go from largest to smallest, once each", match.start()
+            )
         last_rank = rank
         total += float(match.group(1)) * _DURATION_UNITS[unit]
         pos = match.end()
     if pos != len(text) or pos == 0:
-        raise ValueSyntaxError(where, f"{_DURATION_HINT}, got {text!r}")
+        number = _LEADING_DECIMAL.match(text, pos)
+        if pos > 0 and number is not None and number.end() == len(text):
+            raise ValueSyntaxError(where, f"every part of {text!r} needs a unit (as in \"1m30s\")", number.end())
+        raise ValueSyntaxError(where, f"{_DURATION_HINT}, got {text!r}", number.end() if number else pos)
     return total
 
 
@@ -136,7 +154,7 @@ _RATE_UNITS: dict[str, float] = {
     "hr": 3600.0,
     "hour": 3600.0,
 }
-_RATE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*/\s*([a-zµ]+)")
+_RATE = re.compile(rf"({_DECIMAL})\s*/\s*([a-zµ]+)")
 
 
 def parse_rate(value: object, where: str) -> float:
@@ -176,7 +194,7 @@ _SIZE_UNITS: dict[str, int] = {
     "mib": 1024**2,
     "gib": 1024**3,
 }
-_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)")
+_SIZE = re.compile(rf"({_DECIMAL})\s*([a-z]+)")
 
 
 def parse_size(value: object, where: str) -> float:
@@ -201,3 +219,16 @@ def parse_size(value: object, where: str) -> float:
     if not math.isfinite(size) or size < 0:
         raise ValueSyntaxError(where, f"size must be a finite, non-negative number of bytes, got {value!r}")
     return size
+
+
+# --- the same grammar as regular expressions, for JSON Schema (editors check a file as it is typed) -----
+# Built from the parsers' own pieces; what a pattern cannot say (the 366-day bound, a negative zero) the
+# parsers still refuse with a clearer message. Both patterns are ECMA-262 as well as Python syntax.
+
+_PLAIN = rf"\+?{_DECIMAL}(?:[eE][+-]?\d+)?"
+# each unit at most once, largest first; the lookahead refuses a text with no part at all
+_UNIT_PARTS = "".join(rf"(?:{_DECIMAL}(?:{unit}))?" for unit in ("h", "m", "s", "ms", "us|µs"))
+#: A duration as :func:`parse_duration` reads text: a plain number of seconds or units largest first.
+DURATION_PATTERN = rf"^\s*(?:{_PLAIN}|(?=[\d.]){_UNIT_PARTS})\s*$"
+#: A rate as :func:`parse_rate` reads text: a plain number per second or ``N/unit``.
+RATE_PATTERN = rf"^\s*(?:{_PLAIN}|{_DECIMAL}\s*/\s*(?:{'|'.join(_RATE_UNITS)}))\s*$"
