@@ -9,12 +9,13 @@ fault parser and the gateway's config loader own their meaning.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
+from scenarios.expectations import ExpectationSyntaxError, parse_expectation
 from scenarios.frozen import freeze
 from scenarios.network import STREAMS, TOXICS, NetworkFault
 from scenarios.phases import derive_phases
@@ -37,10 +38,11 @@ from scenarios.schema import (
     Scenario,
     Stage,
 )
+from scenarios.vocabulary import FAULT_EFFECT_DURATION_KEYS
 from scenarios.yamltree import FieldPath, Located, format_path
 from units.durations import ValueSyntaxError, parse_duration, parse_rate, parse_size
 
-__all__ = ["FAULT_EFFECT_DURATION_KEYS", "build_scenario"]
+__all__ = ["build_scenario"]
 
 Path_ = FieldPath
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -51,12 +53,6 @@ _PROMPT_KEYS = ("corpus", "seed", "n")
 # time_scale) is checked before a run (drill/live/compression.py)
 _MAX_RATE = 10_000.0
 _MAX_PROMPTS = 100_000
-#: Durations inside provider-side effects (contracts §4), checked here and scaled by ``Scenario.scaled``.
-FAULT_EFFECT_DURATION_KEYS: dict[str, frozenset[str]] = {
-    "latency": frozenset({"value", "min", "max", "mean", "std", "p50", "p95", "values"}),
-    "error": frozenset({"retry_after"}),
-    "stream": frozenset({"ttft", "duration"}),
-}
 
 
 def _kind(value: object) -> str:
@@ -537,7 +533,6 @@ class _Checker:
 
     def expectations(self, value: Any, window_count: int) -> list[str]:
         out: list[str] = []
-        parser = _expectation_parser()
         for i, item in enumerate(self.items(("expect",), value)):
             path: Path_ = ("expect", i)
             if not isinstance(item, str) or not item.strip():
@@ -551,39 +546,12 @@ class _Checker:
                         f"{ref.group(0)!r} does not exist: this scenario has {window_count} fault "
                         "window(s), numbered from 0 (faults first, then network)",
                     )
-            if parser is not None:
-                self.parse_expectation(path, text, parser)
+            try:
+                parse_expectation(text)
+            except ExpectationSyntaxError as exc:
+                self.report(path, f"{exc.message} at column {exc.column}: {text}")
             out.append(text)
         return out
-
-    def parse_expectation(
-        self, path: Path_, text: str, parser: tuple[Callable[[str], object], type[Exception]]
-    ) -> None:
-        parse, syntax_error = parser
-        try:
-            parse(text)
-        except syntax_error as exc:
-            column = getattr(exc, "column", None)
-            message = getattr(exc, "message", None) or str(exc)
-            at = f" at column {column}" if column is not None else ""
-            self.report(path, f"{message}{at}: {text}")
-        except Exception as exc:  # the parser is another package's; its bug must not crash a load
-            self.report(path, f"could not parse expectation ({type(exc).__name__}: {exc}): {text}")
-
-
-def _expectation_parser() -> tuple[Callable[[str], object], type[Exception]] | None:
-    """``scenarios.expectations`` is written by the reports engineer; use it when it is there."""
-    try:
-        module = importlib.import_module("scenarios.expectations")
-    except ModuleNotFoundError as exc:
-        if exc.name == "scenarios.expectations":
-            return None
-        raise
-    parse = getattr(module, "parse_expectation", None)
-    error = getattr(module, "ExpectationSyntaxError", None)
-    if not callable(parse) or not isinstance(error, type) or not issubclass(error, Exception):
-        return None
-    return parse, error
 
 
 def build_scenario(doc: Located, file: str) -> Scenario:
@@ -650,10 +618,4 @@ def build_scenario(doc: Located, file: str) -> Scenario:
         baseline=baseline,
     )
     derived = tuple(phases) if phases is not None else derive_phases(scenario.windows(), duration)
-    return _with_phases(scenario, derived)
-
-
-def _with_phases(scenario: Scenario, phases: tuple[Phase, ...]) -> Scenario:
-    from dataclasses import replace
-
-    return replace(scenario, phases=phases)
+    return replace(scenario, phases=derived)

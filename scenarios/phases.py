@@ -1,4 +1,4 @@
-"""Default phases of a scenario, cut at every fault window's start and end.
+"""Phases of a scenario: named spans of its timeline, and the default ones cut at every fault window.
 
 A scenario that names no phases still gets a useful timeline in its report:
 ``baseline`` before the first fault, ``fault 0`` / ``fault 0+1`` while windows
@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from scenarios.schema import FaultWindow, Phase
+from scenarios.faults import FaultWindow
 
-__all__ = ["derive_phases"]
+__all__ = ["Phase", "derive_phases"]
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    at_s: float
+    until_s: float
 
 
 def derive_phases(windows: Iterable[FaultWindow], duration_s: float) -> tuple[Phase, ...]:

@@ -26,14 +26,30 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from scenarios.build import FAULT_EFFECT_DURATION_KEYS
+from scenarios.actions import AdminAction
+from scenarios.faults import FaultRule
 from scenarios.frozen import freeze, thaw
+from scenarios.load import Load, Stage
 from scenarios.network import TOXICS, NetworkFault
-from scenarios.schema import AdminAction, FaultRule, Load, Phase, Scenario, Stage
+from scenarios.phases import Phase
+from scenarios.vocabulary import FAULT_EFFECT_DURATION_KEYS
 from units.durations import ValueSyntaxError, parse_duration
 from units.quantity import parse_quantity
 
-__all__ = ["STACK_DURATION_KEYS", "STACK_RATE_KEYS", "run_per_minute", "run_rate", "scale_scenario", "window_holds"]
+__all__ = [
+    "STACK_DURATION_KEYS",
+    "STACK_RATE_KEYS",
+    "run_per_minute",
+    "run_rate",
+    "scale_action",
+    "scale_baseline",
+    "scale_load",
+    "scale_network",
+    "scale_phase",
+    "scale_rule",
+    "scale_stack",
+    "window_holds",
+]
 
 #: Stack keys whose numbers are seconds (the gateway's config; plain numbers under other keys are not times).
 STACK_DURATION_KEYS: frozenset[str] = frozenset(
@@ -163,7 +179,14 @@ def _until(value: float | None, k: float) -> float | None:
     return None if value is None else value * k
 
 
-def _scale_rule(rule: FaultRule, k: float) -> FaultRule:
+def scale_stack(stack: Mapping[str, Any], k: float) -> Mapping[str, Any]:
+    """The stack overrides in run units: duration keys (and any text with a time unit) × k, quotas ÷ k."""
+    scaled: Mapping[str, Any] = freeze(_scale_stack(stack, k))
+    return scaled
+
+
+def scale_rule(rule: FaultRule, k: float) -> FaultRule:
+    """A provider-side fault rule in run units, as the fakes receive it (their plan's ``time_scale`` 1.0)."""
     raw: dict[str, Any] = thaw(rule.rule)
     raw["at"] = rule.at_s * k
     if rule.until_s is not None:
@@ -202,39 +225,28 @@ def _scale_attribute(unit: str, value: float, k: float) -> float:
     return value
 
 
-def _scale_network(net: NetworkFault, k: float) -> NetworkFault:
+def scale_network(net: NetworkFault, k: float) -> NetworkFault:
     specs = TOXICS[net.toxic]
     attributes = {key: _scale_attribute(specs[key].unit, value, k) for key, value in net.attributes.items()}
     return replace(net, at_s=net.at_s * k, until_s=_until(net.until_s, k), attributes=freeze(attributes))
 
 
-def scale_scenario(scenario: Scenario) -> Scenario:
-    """``scenario`` with every duration multiplied by its ``time_scale``; ``time_scale`` becomes 1.0."""
-    k = scenario.time_scale  # 1.0 still rewrites fault rules and stack durations into plain seconds
-    load: Load = replace(
-        scenario.load,
-        stages=tuple(Stage(stage.until_s * k, run_rate(stage.rate, k)) for stage in scenario.load.stages),
-        client_timeout_s=scenario.load.client_timeout_s * k,
-    )
-    return replace(
-        scenario,
-        time_scale=1.0,
-        applied_scale=scenario.applied_scale * k,
-        duration_s=scenario.duration_s * k,
-        load=load,
-        stack=freeze(_scale_stack(scenario.stack, k)),
-        faults=tuple(_scale_rule(rule, k) for rule in scenario.faults),
-        network=tuple(_scale_network(net, k) for net in scenario.network),
-        actions=tuple(
-            AdminAction(a.at_s * k, a.provider, a.conservation_mode, a.degraded_mode, a.line)
-            for a in scenario.actions
-        ),
-        phases=tuple(Phase(p.name, p.at_s * k, p.until_s * k) for p in scenario.phases),
-        baseline=_scale_baseline(scenario.baseline, k),
-    )
+def scale_load(load: Load, k: float) -> Load:
+    """Stage ends and the client timeout × k, stage rates ÷ k: the same requests per scenario window."""
+    stages = tuple(Stage(stage.until_s * k, run_rate(stage.rate, k)) for stage in load.stages)
+    return replace(load, stages=stages, client_timeout_s=load.client_timeout_s * k)
 
 
-def _scale_baseline(value: Any, k: float) -> Any:
+def scale_action(action: AdminAction, k: float) -> AdminAction:
+    return replace(action, at_s=action.at_s * k)
+
+
+def scale_phase(phase: Phase, k: float) -> Phase:
+    return replace(phase, at_s=phase.at_s * k, until_s=phase.until_s * k)
+
+
+def scale_baseline(value: Any, k: float) -> Any:
+    """The fakes' no-fault latency (a duration or a distribution) in run units."""
     if value is None:
         return None
     if isinstance(value, Mapping):

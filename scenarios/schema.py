@@ -31,15 +31,38 @@ Fault windows
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from scenarios.actions import AdminAction, Toggle
+from scenarios.faults import FaultRule, FaultWindow
 from scenarios.frozen import thaw
+from scenarios.load import Load, Prompts, Stage
 from scenarios.network import NetworkFault
+from scenarios.phases import Phase
+from scenarios.problems import Problem
+from scenarios.scaling import (
+    scale_action,
+    scale_baseline,
+    scale_load,
+    scale_network,
+    scale_phase,
+    scale_rule,
+    scale_stack,
+)
+from scenarios.vocabulary import (
+    ADMIN_KEYS,
+    ARRIVALS,
+    CORPORA,
+    ENDPOINTS,
+    FAULT_EFFECTS,
+    FAULT_KEYS,
+    NETWORK_KEYS,
+    PROVIDERS,
+    TOP_LEVEL_KEYS,
+)
 
-if TYPE_CHECKING:
-    from scenarios.problems import Problem
-
+# The parts are defined one concept per module and re-exported here, where the model of a file is read.
 __all__ = [
     "ADMIN_KEYS",
     "ARRIVALS",
@@ -59,160 +82,8 @@ __all__ = [
     "Prompts",
     "Scenario",
     "Stage",
+    "Toggle",
 ]
-
-#: The providers a fault, action or stack entry may name (gateway.outcomes.PROVIDERS; not imported by design).
-PROVIDERS: tuple[str, ...] = ("qwen", "claude", "openai")
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "name",
-    "description",
-    "seed",
-    "time_scale",
-    "duration",
-    "load",
-    "stack",
-    "faults",
-    "baseline",
-    "network",
-    "actions",
-    "phases",
-    "expect",
-)
-ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
-ENDPOINTS: tuple[str, ...] = ("parse", "chat")
-CORPORA: tuple[str, ...] = ("appointments-es", "appointments-es-templated")
-#: docs/contracts.md §4: exactly one of these per fault rule. ``network`` is the DESIGN.md sketch's form of a
-#: network fault inside ``faults:``; it is routed to the proxy, never to the fakes.
-FAULT_EFFECTS: tuple[str, ...] = (
-    "latency",
-    "error",
-    "connection",
-    "bad_json",
-    "quality",
-    "stream",
-    "quota",
-    "capacity",
-    "network",
-)
-FAULT_KEYS: tuple[str, ...] = (
-    "at",
-    "until",
-    "provider",
-    "probability",
-    "match",
-    "id",
-    "label",
-    *FAULT_EFFECTS,
-)
-NETWORK_KEYS: tuple[str, ...] = ("at", "until", "provider", "toxic", "stream", "toxicity", "label")
-ADMIN_KEYS: tuple[str, ...] = ("provider", "conservation_mode", "degraded_mode")
-
-Toggle = bool | Literal["auto"]
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """Until ``until_s`` (from the start of the run) users arrive at ``rate`` requests per second.
-
-    Scenario units in a loaded scenario, run units in ``Scenario.scaled()``.
-    """
-
-    until_s: float
-    rate: float
-
-
-@dataclass(frozen=True, slots=True)
-class Prompts:
-    """Which prompts the load sends: the gold corpus of docs/contracts.md §3, generated from ``seed``."""
-
-    corpus: str = "appointments-es"
-    seed: int = 0
-    n: int = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    """Open-model load: arrivals follow the stages whether or not earlier requests have finished."""
-
-    stages: tuple[Stage, ...]
-    model: Literal["open"] = "open"
-    arrival: Literal["poisson", "uniform"] = "poisson"
-    prompts: Prompts = field(default_factory=Prompts)
-    endpoint: Literal["parse", "chat"] = "parse"
-    client_timeout_s: float = 30.0
-
-    def rate_at(self, t: float) -> float:
-        """The arrival rate at run time ``t`` (0 after the last stage)."""
-        for stage in self.stages:
-            if t < stage.until_s:
-                return stage.rate
-        return 0.0
-
-    def expected_requests(self) -> float:
-        """Mean number of requests the stages send (the integral of the rate)."""
-        total, start = 0.0, 0.0
-        for stage in self.stages:
-            total += stage.rate * (stage.until_s - start)
-            start = stage.until_s
-        return total
-
-
-@dataclass(frozen=True, slots=True)
-class FaultRule:
-    """One provider-side fault rule (docs/contracts.md §4); ``rule`` as written, for the fakes' parser."""
-
-    index: int
-    at_s: float
-    until_s: float | None
-    provider: str
-    effect: str
-    label: str
-    rule: Mapping[str, Any]
-    line: int
-
-    def plan_entry(self) -> dict[str, Any]:
-        """A fresh plain copy of the rule for ``PUT /_control/faults`` (``label`` is ours and left out)."""
-        entry: dict[str, Any] = thaw(self.rule)
-        entry.pop("label", None)
-        return entry
-
-
-@dataclass(frozen=True, slots=True)
-class AdminAction:
-    """An operator's move at ``at_s``: ``PUT /admin/config`` of the fields set (None: unchanged)."""
-
-    at_s: float
-    provider: str | None
-    conservation_mode: Toggle | None
-    degraded_mode: Toggle | None
-    line: int
-
-    def admin_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for key in ADMIN_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                body[key] = value
-        return body
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    name: str
-    at_s: float
-    until_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class FaultWindow:
-    """Where a fault is active, in the numbering expectations use (``fault N``); open ends run to the end."""
-
-    index: int
-    at_s: float
-    until_s: float
-    provider: str
-    label: str
-    kind: Literal["fault", "network"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +121,6 @@ class Scenario:
 
     def problem(self, field_path: str, message: str) -> Problem:
         """A :class:`Problem` located in this scenario's file, for later validators (gateway config)."""
-        from scenarios.problems import Problem
-
         return Problem(self.source, self.line_of(field_path), field_path, message)
 
     def stack_config(self) -> dict[str, Any]:
@@ -300,10 +169,21 @@ class Scenario:
         return tuple(sorted(out, key=lambda w: w.index))
 
     def scaled(self) -> Scenario:
-        """This scenario in run units: durations × ``time_scale``, rates ÷ it (see the module doc)."""
-        from scenarios.scaling import scale_scenario
-
-        return scale_scenario(self)
+        """This scenario in run units: durations × ``time_scale``, rates ÷ it (``scenarios.scaling``)."""
+        k = self.time_scale  # 1.0 still rewrites fault rules and stack durations into plain seconds
+        return replace(
+            self,
+            time_scale=1.0,
+            applied_scale=self.applied_scale * k,
+            duration_s=self.duration_s * k,
+            load=scale_load(self.load, k),
+            stack=scale_stack(self.stack, k),
+            faults=tuple(scale_rule(rule, k) for rule in self.faults),
+            network=tuple(scale_network(net, k) for net in self.network),
+            actions=tuple(scale_action(action, k) for action in self.actions),
+            phases=tuple(scale_phase(phase, k) for phase in self.phases),
+            baseline=scale_baseline(self.baseline, k),
+        )
 
 
 def _with_baseline(plan: dict[str, Any], baseline: str | float | Mapping[str, Any] | None) -> dict[str, Any]:
