@@ -12,34 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from scenarios.faults import FaultWindow
+from scenarios.phases import Phase
+
+# FaultWindow and Phase are the scenario's own (one definition); run.json writes them without ``kind``.
 __all__ = ["FaultWindow", "Phase", "RunInfo", "RunInfoError"]
 
 
 class RunInfoError(ValueError):
     """A ``run.json`` that does not describe a run: names the field that is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class FaultWindow:
-    index: int
-    at_s: float
-    until_s: float | None = None  # None: until the end of the run
-    provider: str = "*"
-    label: str = ""
-
-    def __post_init__(self) -> None:
-        if self.until_s is not None and self.until_s < self.at_s:
-            raise RunInfoError(f"faults[{self.index}]: until ({self.until_s}) is before at ({self.at_s})")
-
-    def end(self, run_end_s: float) -> float:
-        return run_end_s if self.until_s is None else self.until_s
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    name: str
-    at_s: float
-    until_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +211,16 @@ def _fault(i: int, raw: Any) -> FaultWindow:
     index = raw.get("index", i)
     if isinstance(index, bool) or not isinstance(index, int):
         raise RunInfoError(f"faults[{i}].index: expected an integer, not {index!r}")
-    return FaultWindow(
-        index=index,
-        at_s=at or 0.0,
-        until_s=_opt_number(raw.get("until_s"), f"faults[{i}].until_s"),
-        provider=str(raw.get("provider", "*")),
-        label=str(raw.get("label", "")),
-    )
+    try:
+        return FaultWindow(
+            index=index,
+            at_s=at or 0.0,
+            until_s=_opt_number(raw.get("until_s"), f"faults[{i}].until_s"),
+            provider=str(raw.get("provider", "*")),
+            label=str(raw.get("label", "")),
+        )
+    except ValueError as exc:  # until before at: named as the run.json field it is
+        raise RunInfoError(str(exc)) from None
 
 
 def _phase(i: int, raw: Any) -> Phase:

@@ -39,11 +39,23 @@ class FaultRule:
 
 @dataclass(frozen=True, slots=True)
 class FaultWindow:
-    """Where a fault is active, in the numbering expectations use (``fault N``); open ends run to the end."""
+    """Where a fault is active, in the numbering expectations use (``fault N``).
+
+    ``until_s`` None runs to the end of the run (a report's ``run.json`` may say so);
+    :meth:`Scenario.windows` closes every window at the scenario's duration.
+    """
 
     index: int
     at_s: float
-    until_s: float
-    provider: str
-    label: str
-    kind: Literal["fault", "network"]
+    until_s: float | None = None
+    provider: str = "*"
+    label: str = ""
+    kind: Literal["fault", "network"] = "fault"
+
+    def __post_init__(self) -> None:
+        if self.until_s is not None and self.until_s < self.at_s:
+            raise ValueError(f"faults[{self.index}]: until ({self.until_s}) is before at ({self.at_s})")
+
+    def end(self, run_end_s: float) -> float:
+        """Where the window closes in a run that ends at ``run_end_s``."""
+        return run_end_s if self.until_s is None else self.until_s

@@ -19,13 +19,18 @@ __all__ = ["Phase", "derive_phases"]
 
 @dataclass(frozen=True, slots=True)
 class Phase:
+    """A named span of the run; ``until_s`` None runs to its end (a scenario's phases are all closed)."""
+
     name: str
     at_s: float
-    until_s: float
+    until_s: float | None = None
+
+    def end(self, run_end_s: float) -> float:
+        return run_end_s if self.until_s is None else self.until_s
 
 
 def derive_phases(windows: Iterable[FaultWindow], duration_s: float) -> tuple[Phase, ...]:
-    spans = [(w.index, w.at_s, min(w.until_s, duration_s)) for w in windows]
+    spans = [(w.index, w.at_s, min(w.end(duration_s), duration_s)) for w in windows]
     cuts = sorted({0.0, duration_s, *(at for _, at, _ in spans), *(until for _, _, until in spans)})
     cuts = [c for c in cuts if 0.0 <= c <= duration_s]
     last_end = max((until for _, _, until in spans), default=0.0)

@@ -242,7 +242,7 @@ def scale_action(action: AdminAction, k: float) -> AdminAction:
 
 
 def scale_phase(phase: Phase, k: float) -> Phase:
-    return replace(phase, at_s=phase.at_s * k, until_s=phase.until_s * k)
+    return replace(phase, at_s=phase.at_s * k, until_s=_until(phase.until_s, k))
 
 
 def scale_baseline(value: Any, k: float) -> Any:

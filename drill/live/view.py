@@ -137,8 +137,8 @@ class LiveView:
                         SEVERITY_WINDOW_S)
         recent = sum(1 for end, _ in self._done if end >= now_s - WINDOW_S)
         fallback = sum(1 for end, r in self._done if end >= now_s - WINDOW_S and r.fallback)
-        phase = next((p.name for p in self._plan.run.phases if p.at_s <= now_s < p.until_s), "-")
         run_duration = self._plan.run.duration_s
+        phase = next((p.name for p in self._plan.run.phases if p.at_s <= now_s < p.end(run_duration)), "-")
         n = snap.window_requests
         # scenario units, as the report speaks: seconds ÷ time_scale, rates × time_scale
         parts = [
