@@ -27,9 +27,9 @@ import httpx
 from drill.live.bringup import Stack, start_stack
 from drill.live.collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
 from drill.live.harness import StackWatch, describe, record_outcome
-from drill.live.orchestrate import _record_limits, _save_stats
+from drill.live.orchestrate import _applier, _record_limits, _save_stats
 from drill.live.plan import LivePlan, make_plan
-from drill.live.timeline import LiveApplier, TimelineDriver
+from drill.live.timeline import TimelineDriver
 from drill.load.config import LoadConfig
 from drill.load.merge import merge_records
 from drill.load.runner import run_load
@@ -148,8 +148,7 @@ def run_gameday(setup: GamedaySetup) -> int:
                                          {"gateway": stack.gateway_url, "fakes": stack.fakes,
                                           "proxy": stack.proxy_api, "through_proxy": stack.through_proxy}))
                 _announce(state, run_dir, setup)
-                driver = TimelineDriver(plan.steps, epoch, LiveApplier(stack.toxiproxy, stack.gateway_url),
-                                        events.write)
+                driver = TimelineDriver(plan.steps, epoch, _applier(stack.toxiproxy, stack.gateway), events.write)
                 watch = StackWatch(sup, epoch, scale, events.write)
                 threading.Thread(target=_forward, args=(watch, stopper), name="gameday-watch", daemon=True).start()
                 driver.start()
