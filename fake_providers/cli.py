@@ -10,6 +10,7 @@ import sys
 
 from fake_providers.servers.runner import new_event_loop, start_fakes
 from units.loopback import is_loopback_host
+from units.ports import port_problem
 
 __all__ = ["main"]
 
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:   # argparse already printed what is wrong
         return int(exc.code or 0)
-    if not 0 <= args.port <= 65533:
-        print(f"llmdrill fake-providers: --port must be 0..65533, got {args.port}", file=sys.stderr)
+    if (problem := port_problem(args.port, span=3)) is not None:   # qwen, claude, openai: N, N+1, N+2
+        print(f"llmdrill fake-providers: --port: {problem}", file=sys.stderr)
         return 2
     if not args.allow_remote and not is_loopback_host(args.host):
         print(f"llmdrill fake-providers: --host {args.host} is not a loopback address; "
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"llmdrill fake-providers: --corpus-size must be 1..1000000, got {args.corpus_size}",
                   file=sys.stderr)
             return 2
-        from fake_providers.servers.answers import know_corpus
+        from fake_providers.faults.answers import know_corpus
 
         try:
             know_corpus(args.corpus_seed, args.corpus_size, CORPORA[args.corpus])

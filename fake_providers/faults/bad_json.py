@@ -1,14 +1,15 @@
 """``bad_json:`` — a malformed answer: truncated | prose | wrong_schema | empty | wrong_content_type.
 
-Pure: no I/O.  The bytes of each variant are fixed in ``fake_providers.servers.bad_json``.
+Pure: no I/O.  The bytes of each variant are fixed in ``fake_providers.faults.broken_bodies``.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fake_providers.faults.outcomes import BAD_JSON_VARIANTS, BadJson
+from fake_providers.faults.decisions import BAD_JSON_VARIANTS, BadJson, Draft
 from fake_providers.faults.problems import read_str
 from fake_providers.faults.registry import register
 
@@ -25,6 +26,9 @@ class BadJsonEffect:
     @classmethod
     def parse(cls, value: object, where: str) -> BadJsonEffect:
         return cls(read_str(value, where, BAD_JSON_VARIANTS))
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.response = self.outcome()
 
     def outcome(self) -> BadJson:
         return BadJson(self.variant)

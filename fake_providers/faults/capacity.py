@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fake_providers.faults.outcomes import HttpError
+from fake_providers.faults.decisions import HttpError
 from fake_providers.faults.problems import check_keys, expect_mapping, join, read_int
 from fake_providers.faults.registry import register
 

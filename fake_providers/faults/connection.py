@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fake_providers.faults.outcomes import Hang, Refuse, Reset
+from fake_providers.faults.decisions import Draft, Hang, Refuse, Reset
 from fake_providers.faults.problems import read_str
 from fake_providers.faults.registry import register
 
@@ -31,6 +31,9 @@ class ConnectionEffect:
     @classmethod
     def parse(cls, value: object, where: str) -> ConnectionEffect:
         return cls(read_str(value, where, CONNECTION_MODES))
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.response = self.outcome(rng)
 
     def outcome(self, rng: random.Random) -> Refuse | Reset | Hang:
         if self.mode == "refuse":

@@ -6,13 +6,16 @@ the live fakes and the SimPy twin share it and one seed replays one run.
 
 How rules combine, in plan order: for each part of a decision (latency,
 response, quality, stream) the first active, matching rule whose probability
-draw succeeds decides it; later rules for that part are skipped (and draw
-nothing).  Emergent state comes after: a request that is not already failed
-takes a place in the quota buckets (a 429 ``rate_limit_exceeded`` when full)
+draw succeeds decides it (the kind draws its part itself: ``Draws.draw``);
+later rules for that part are skipped (and draw nothing).  Emergent state
+comes after: a request that is not already failed takes a place in the quota
+buckets (a 429 ``rate_limit_exceeded`` when full)
 and then in the capacity model (a wait added to its latency, or a 503).  An
 error or a refused/hung connection comes back at once unless a latency rule
 fired; anything else waits the provider's baseline latency (default lognormal,
-p50 0.6 s, p95 1.5 s, times the plan's ``time_scale``).
+p50 0.6 s, p95 1.5 s, times the plan's ``time_scale``).  A ``service`` rule
+decides nothing here: its queue (``service``) times the reply once the reply's
+token count is known (``reply.serve``).
 """
 
 from __future__ import annotations
@@ -20,28 +23,27 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import cast
 
-from fake_providers.faults.bad_json import BadJsonEffect
 from fake_providers.faults.capacity import CapacityEffect, CapacityModel
 from fake_providers.faults.connection import ConnectionEffect
-from fake_providers.faults.http_error import ErrorEffect
-from fake_providers.faults.latency import LatencyDist, LatencyEffect
-from fake_providers.faults.outcomes import (
+from fake_providers.faults.decisions import (
     BadJson,
     CapacityTicket,
     Decision,
+    Draft,
     Hang,
     HttpError,
     Normal,
-    QualityLoss,
     Refuse,
     ResponseOutcome,
-    StreamShape,
 )
+from fake_providers.faults.http_error import ErrorEffect
+from fake_providers.faults.latency import LatencyDist
 from fake_providers.faults.plan import FaultPlan, FaultRule
-from fake_providers.faults.quality import QualityEffect
 from fake_providers.faults.quota import QuotaBuckets, QuotaEffect, QuotaView
-from fake_providers.faults.stream import StreamEffect
+from fake_providers.faults.registry import EMERGENT_SLOTS, Draws
+from fake_providers.faults.service import ServiceEffect, ServiceQueue
 
 __all__ = ["DEFAULT_BASELINE", "NOMINAL_RPM", "NOMINAL_TPM", "FaultEngine", "RequestInfo"]
 
@@ -62,8 +64,8 @@ class RequestInfo:
 class FaultEngine:
     """A plan plus its emergent state (quota buckets and capacity models, per rule and provider)."""
 
-    __slots__ = ("_baseline", "_baselines", "_capacity", "_nominal", "_quota", "_windows", "_windows_of", "plan",
-                 "rng")
+    __slots__ = ("_baseline", "_baselines", "_capacity", "_nominal", "_quota", "_service", "_windows", "_windows_of",
+                 "plan", "rng")
 
     def __init__(self, plan: FaultPlan, seed: int = 0, *, baseline: LatencyDist | None = None) -> None:
         self.plan = plan
@@ -71,6 +73,7 @@ class FaultEngine:
         self._baseline = (baseline or DEFAULT_BASELINE).scaled(plan.time_scale)
         self._quota: dict[tuple[int, str], QuotaBuckets] = {}
         self._capacity: dict[tuple[int, str], CapacityModel] = {}
+        self._service: dict[tuple[int, str], ServiceQueue] = {}
         self._nominal: dict[str, QuotaBuckets] = {}
         # Derived from ``plan`` for the per-request fast path; rebuilt if ``plan`` is reassigned.
         self._windows_of: FaultPlan | None = None
@@ -107,35 +110,26 @@ class FaultEngine:
             self._nominal_bucket(provider).count(t, request.tokens)
             idle_latency = self.baseline(provider).sample(rng) + 0.0
             return Decision(idle_latency, Normal(idle_latency), None, None, (), None)
-        latency: float | None = None
-        response: ResponseOutcome | None = None
-        quality: QualityLoss | None = None
-        stream: StreamShape | None = None
+        draft = Draft()
         fired: list[int] = []
         emergent: list[int] = []
+        time_scale = self.plan.time_scale
         for index, rule in enumerate(self.plan.rules):
             if not self._applies(rule, t, provider, request):
                 continue
             effect = rule.effect
-            if effect.slot in ("quota", "capacity"):
-                emergent.append(index)
+            if effect.slot in EMERGENT_SLOTS:
+                # a service rule times the reply once the reply is known (``service``); the others below
+                if effect.slot != "service":
+                    emergent.append(index)
                 continue
-            taken = {"latency": latency, "response": response, "quality": quality, "stream": stream}
-            if taken[effect.slot] is not None:
+            if draft.taken(effect.slot):
                 continue
             if rule.probability < 1.0 and rng.random() >= rule.probability:
                 continue
             fired.append(index)
-            if isinstance(effect, LatencyEffect):
-                latency = effect.dist.sample(rng)
-            elif isinstance(effect, ErrorEffect | BadJsonEffect):
-                response = effect.outcome()
-            elif isinstance(effect, ConnectionEffect):
-                response = effect.outcome(rng)
-            elif isinstance(effect, QualityEffect):
-                quality = effect.loss
-            elif isinstance(effect, StreamEffect):
-                stream = effect.shape(self.plan.time_scale)
+            cast(Draws, effect).draw(draft, rng, time_scale)
+        latency, response = draft.latency, draft.response
         wait, ticket = 0.0, None
         if response is None or isinstance(response, BadJson):
             response, wait, ticket = self._emergent(t, provider, request, emergent, fired, response)
@@ -145,7 +139,7 @@ class FaultEngine:
         latency += wait
         if response is None:
             response = Normal(latency)
-        return Decision(latency, response, quality, stream, tuple(fired), ticket)
+        return Decision(latency, response, draft.quality, draft.stream, tuple(fired), ticket)
 
     def release(self, decision: Decision, t: float) -> None:
         """The request of ``decision`` finished at plan time ``t``: free its capacity slot."""
@@ -162,6 +156,18 @@ class FaultEngine:
             if isinstance(rule.effect, QuotaEffect) and rule.active(t) and rule.applies_to(provider):
                 return self._bucket(index, provider, rule.effect).view(t)
         return self._nominal_bucket(provider).view(t)
+
+    def service(self, t: float, provider: str) -> ServiceQueue | None:
+        """The service queue of the first active ``service`` rule for ``provider`` at ``t``, if any."""
+        for index, rule in enumerate(self.plan.rules):
+            effect = rule.effect
+            if isinstance(effect, ServiceEffect) and rule.active(t) and rule.applies_to(provider):
+                key = (index, provider)
+                queue = self._service.get(key)
+                if queue is None:
+                    queue = self._service[key] = ServiceQueue(effect.spec(self.plan.time_scale))
+                return queue
+        return None
 
     def is_down(self, t: float, provider: str) -> bool:
         """Whether an unconditional rule makes every request fail now (what ``/health`` reports)."""

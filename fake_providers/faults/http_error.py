@@ -5,11 +5,12 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import ClassVar
 
+from fake_providers.faults.decisions import Draft, HttpError
 from fake_providers.faults.durations import parse_duration
-from fake_providers.faults.outcomes import HttpError
 from fake_providers.faults.problems import (
     FaultPlanError,
     check_keys,
@@ -57,6 +58,9 @@ class ErrorEffect:
         if "retry_after" in body and body["retry_after"] is not None:
             retry_after = parse_duration(body["retry_after"], join(where, "retry_after"))
         return cls(status, code, retry_after)
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.response = self.outcome()
 
     def outcome(self) -> HttpError:
         return HttpError(self.status, self.code, self.retry_after_s)

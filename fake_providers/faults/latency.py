@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar
 
+from fake_providers.faults.decisions import Draft
 from fake_providers.faults.durations import parse_duration
 from fake_providers.faults.problems import FaultPlanError, check_keys, expect_mapping, join, read_str
 from fake_providers.faults.registry import register
@@ -109,6 +110,9 @@ class LatencyEffect:
     @classmethod
     def parse(cls, value: object, where: str) -> LatencyEffect:
         return cls(LatencyDist.parse(value, where))
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.latency = self.dist.sample(rng)
 
     def scaled(self, factor: float) -> LatencyEffect:
         return LatencyEffect(self.dist.scaled(factor))

@@ -26,6 +26,7 @@ from fake_providers.faults import (  # noqa: F401
     latency,
     quality,
     quota,
+    service,
     stream,
 )
 from fake_providers.faults.durations import parse_duration
@@ -142,11 +143,14 @@ class FaultRule:
                 raise FaultPlanError(join(where, "until"), f"must be after at ({at} s), got {until} s")
         provider = read_str(body.get("provider", "*"), join(where, "provider"), PROVIDER_NAMES)
         probability = read_probability(body.get("probability", 1.0), join(where, "probability"))
-        if effect.slot in ("quota", "capacity") and probability != 1.0:
+        if effect.slot in ("quota", "capacity", "service") and probability != 1.0:
             raise FaultPlanError(
                 join(where, "probability"), f"a {kind} rule acts on every request; probability must be 1"
             )
         match = Match.parse(body["match"], join(where, "match")) if body.get("match") is not None else None
+        if effect.slot == "service" and match is not None:
+            # one provider's slots serve all of its requests: a queue for some of them is no provider
+            raise FaultPlanError(join(where, "match"), "a service rule models the whole provider; it takes no match")
         rule_id = read_str(body["id"], join(where, "id")) if "id" in body else None
         return cls(effect, at, until, provider, probability, match, rule_id)
 

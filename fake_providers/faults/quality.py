@@ -5,10 +5,11 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fake_providers.faults.outcomes import QualityLoss
+from fake_providers.faults.decisions import Draft, QualityLoss
 from fake_providers.faults.problems import FaultPlanError, check_keys, expect_mapping, join, read_probability
 from fake_providers.faults.registry import register
 
@@ -39,6 +40,9 @@ class QualityEffect:
             total = wrong + missing
             raise FaultPlanError(where, f"wrong_entity_rate + missing_entity_rate must be <= 1, got {total}")
         return cls(QualityLoss(confidence, wrong, missing))
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.quality = self.loss
 
     def scaled(self, factor: float) -> QualityEffect:
         return self

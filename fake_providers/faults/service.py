@@ -9,19 +9,28 @@ tokens at ``tokens_per_s``: a long answer holds its slot longer.
 ``ServiceQueue`` is exact FCFS for arrivals in time order: the start of a
 request is the later of its arrival and the earliest time a slot frees, known
 at admission because its service time is.  Pure: the caller passes ``now``; no
-clock, no I/O.  The SimPy twin drives it; the live fakes could honour the same
-object (not wired yet).
+clock, no I/O.  The SimPy twin and the live fakes drive the same object:
+``reply.serve`` re-times a reply through it.
+
+In a fault plan it is the ``service:`` rule kind, e.g. ``service: {concurrency: 4,
+queue: 8, tokens_per_s: 50, ttft: 300ms, overflow_status: 429}``; ``ttft`` is a
+duration and scales with the plan, ``tokens_per_s`` is per scaled second (as in
+``stream:``), concurrency and queue are counts and do not scale.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
-from fake_providers.faults.outcomes import HttpError
+from fake_providers.faults.decisions import HttpError
+from fake_providers.faults.durations import parse_duration
+from fake_providers.faults.problems import FaultPlanError, check_keys, expect_mapping, join, read_int, read_number
+from fake_providers.faults.registry import register
 
-__all__ = ["OVERFLOW_STATUSES", "ServiceQueue", "ServiceSpec"]
+__all__ = ["OVERFLOW_STATUSES", "ServiceEffect", "ServiceQueue", "ServiceSpec"]
 
 OVERFLOW_STATUSES = (429, 503)
 
@@ -96,3 +105,59 @@ class ServiceQueue:
         w = self._waiting
         while w and w[0] <= now:
             heapq.heappop(w)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEffect:
+    """The ``service:`` rule: a ``ServiceSpec`` as a plan writes it (rates per scaled second)."""
+
+    slot: ClassVar[str] = "service"
+    kind: ClassVar[str] = "service"
+
+    concurrency: int
+    queue: int | None = None
+    tokens_per_s: float | None = None   # per scaled second
+    ttft_s: float | None = None
+    overflow_status: int = 503
+
+    @classmethod
+    def parse(cls, value: object, where: str) -> ServiceEffect:
+        body = expect_mapping(value, where)
+        keys = ("concurrency", "queue", "tokens_per_s", "ttft", "overflow_status")
+        check_keys(body, keys, where, required=("concurrency",))
+        concurrency = read_int(body["concurrency"], join(where, "concurrency"), minimum=1)
+        queue = None if body.get("queue") is None else read_int(body["queue"], join(where, "queue"))
+        rate = None
+        if body.get("tokens_per_s") is not None:
+            # the same bounds as ``stream:``: slower is a hang, faster is the wire's limit
+            rate = read_number(body["tokens_per_s"], join(where, "tokens_per_s"), minimum=0.001, maximum=1e6)
+        ttft = None if body.get("ttft") is None else parse_duration(body["ttft"], join(where, "ttft"))
+        status = read_int(body.get("overflow_status", 503), join(where, "overflow_status"), minimum=400,
+                          maximum=599)
+        if status not in OVERFLOW_STATUSES:
+            raise FaultPlanError(join(where, "overflow_status"),
+                                 f"must be one of {', '.join(map(str, OVERFLOW_STATUSES))}, got {status}")
+        return cls(concurrency, queue, rate, ttft, status)
+
+    def spec(self, time_scale: float) -> ServiceSpec:
+        """The real-time spec (``ttft`` already scaled; the rate converted here)."""
+        rate = None if self.tokens_per_s is None else self.tokens_per_s / time_scale
+        return ServiceSpec(self.concurrency, self.queue, rate, self.ttft_s, self.overflow_status)
+
+    def scaled(self, factor: float) -> ServiceEffect:
+        return replace(self, ttft_s=None if self.ttft_s is None else self.ttft_s * factor)
+
+    def to_json(self) -> object:
+        out: dict[str, object] = {"concurrency": self.concurrency}
+        if self.queue is not None:
+            out["queue"] = self.queue
+        if self.tokens_per_s is not None:
+            out["tokens_per_s"] = self.tokens_per_s
+        if self.ttft_s is not None:
+            out["ttft"] = self.ttft_s
+        if self.overflow_status != 503:
+            out["overflow_status"] = self.overflow_status
+        return out
+
+
+register("service", ServiceEffect.parse)

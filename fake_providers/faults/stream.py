@@ -7,11 +7,12 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from fake_providers.faults.decisions import Draft, StreamShape
 from fake_providers.faults.durations import parse_duration
-from fake_providers.faults.outcomes import StreamShape
 from fake_providers.faults.problems import (
     FaultPlanError,
     check_keys,
@@ -54,6 +55,9 @@ class StreamEffect:
             after = read_int(spec["after_tokens"], join(path, "after_tokens"))
             stall = parse_duration(spec["duration"], join(path, "duration"))
         return cls(ttft, rate, after, stall)
+
+    def draw(self, draft: Draft, rng: random.Random, time_scale: float) -> None:
+        draft.stream = self.shape(time_scale)
 
     def shape(self, time_scale: float) -> StreamShape:
         """The real-time shape (``ttft``/``stall`` already scaled; the rate converted here)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from units.loopback import is_loopback_host
+from units.ports import port_problem
 
 from .errors import ApiError
 
@@ -17,9 +18,9 @@ def parse_address(value: object, field: str, *, allow_port_zero: bool) -> tuple[
     if not sep or not port_text.isdigit():
         raise ApiError(f"bad request body: {field} {value!r} is not \"host:port\"", 400)
     port = int(port_text)
-    lowest = 0 if allow_port_zero else 1
-    if not lowest <= port <= 65535:
-        raise ApiError(f"bad request body: {field} port {port} is outside {lowest}..65535", 400)
+    problem = port_problem(port, lowest=0 if allow_port_zero else 1)
+    if problem is not None:
+        raise ApiError(f"bad request body: {field} port: {problem}", 400)
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, port

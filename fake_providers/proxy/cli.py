@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+from units.ports import port_problem
+
 from .addresses import is_loopback_host
 from .server import ProxyServer, new_event_loop
 
@@ -25,8 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not 0 <= args.port <= 65535:
-        print(f"llmdrill proxy: --port {args.port} is outside 0..65535", file=sys.stderr)
+    if (problem := port_problem(args.port)) is not None:
+        print(f"llmdrill proxy: --port: {problem}", file=sys.stderr)
         return 2
     if not args.allow_remote and not is_loopback_host(args.host):
         print(f"llmdrill proxy: --host {args.host} is not a loopback address; add --allow-remote "

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from fake_providers.faults.answers import count_tokens
+from fake_providers.faults.call import ChatCall
 from fake_providers.faults.quota import QuotaView
-from fake_providers.servers.answers import count_tokens
 from fake_providers.servers.asgi import Headers
-from fake_providers.servers.dialect import ChatCall, RequestProblem
+from fake_providers.servers.dialect import RequestProblem
 from fake_providers.servers.json_fragments import quote
 
 __all__ = ["AnthropicDialect", "rfc3339"]

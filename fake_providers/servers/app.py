@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fake_providers.browser_guard import browser_refusal
 from fake_providers.servers.anthropic_wire import AnthropicDialect
 from fake_providers.servers.asgi import Receive, Scope, Send, send_bytes, send_json
@@ -53,7 +51,7 @@ class FakeProviderApp:
             if method != "POST":
                 await self._error(send, 405, f"{method} is not allowed on {path}")
             else:
-                await handle_chat(self.state, self.dialect, receive, send)
+                await handle_chat(self.state, self.dialect, scope, receive, send)
         elif path == "/health" and method in ("GET", "HEAD"):
             await self._health(send, head=method == "HEAD")
         elif path in ("/v1/limits", "/compatible-mode/v1/limits") and method == "GET":
@@ -87,5 +85,5 @@ class FakeProviderApp:
                 "tokens_remaining": view.remaining_tokens,
             },
             "usage": {"requests_today": state.stats.requests, "tokens_today": state.stats.tokens},
-            "checked_at": time.time(),
+            "checked_at": state.wall(),
         }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+
+from units.asgi import Message, Receive, Scope, Send
 
 __all__ = [
     "BodyTooLarge",
     "ClientGone",
     "Headers",
+    "Message",
     "Receive",
     "Scope",
     "Send",
@@ -19,10 +20,6 @@ __all__ = [
     "send_json",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
 MAX_BODY = 4 * 1024 * 1024

@@ -1,76 +1,116 @@
-"""The chat endpoint of a fake: read the request, ask the engine, make the fault happen on the wire."""
+"""The chat endpoint of a fake: read the request, ask the engine and the reply model, play the reply out.
+
+What the fake answers, and when, is decided by pure code shared with the twin:
+``FaultEngine.decide`` → ``reply`` → ``serve`` (the provider's service queue).
+This module only renders that ``Reply`` on the wire: status, body, headers,
+stream frames at their pace, broken bodies and resets.  Every time read and
+wait goes through the fake's injected clock (``FakeState``).
+
+A call's answers are drawn from ``call_rng(seed, key)``: ``key`` is the
+request's ``x-llmdrill-call-key`` header when a caller sends one (a harness
+that wants a call's answer independent of how calls interleave), else the
+fake's request sequence number.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import time
 
-from fake_providers.faults.engine import FaultEngine
-from fake_providers.faults.outcomes import BadJson, Decision, Hang, HttpError, Refuse, Reset, StreamShape
-from fake_providers.servers.answers import compose, count_tokens, split_tokens
+from fake_providers.faults.answers import split_tokens
+from fake_providers.faults.broken_bodies import HTML_PAGE, truncate
+from fake_providers.faults.call import ChatCall
+from fake_providers.faults.decisions import HttpError, Refuse, Reset, outcome_label
+from fake_providers.faults.memo import Memo
+from fake_providers.faults.reply import Pace, Reply, call_rng, reply, serve
 from fake_providers.servers.asgi import (
     BodyTooLarge,
     ClientGone,
     Headers,
     Receive,
+    Scope,
     Send,
     read_body,
     send_bytes,
     send_json,
 )
-from fake_providers.servers.bad_json import HTML_PAGE, envelope_text, truncate
-from fake_providers.servers.dialect import ChatCall, Dialect, RequestProblem
-from fake_providers.servers.memo import Memo
+from fake_providers.servers.dialect import Dialect, RequestProblem
 from fake_providers.servers.state import FakeState
 from fake_providers.servers.tcp import reset_connection
+from units.retry_after import retry_after_seconds
 
-__all__ = ["handle_chat", "retry_headers"]
+__all__ = ["CALL_KEY_HEADER", "handle_chat", "retry_headers"]
 
+CALL_KEY_HEADER = b"x-llmdrill-call-key"
+_MAX_KEY = (1 << 63) - 1
 _SSE = b"text/event-stream; charset=utf-8"
+_JSON = b"application/json"
 _HTML = b"text/html; charset=utf-8"
 #: Parsed bodies by (dialect, raw bytes): parsing is pure and load repeats its bodies.
 _PARSED: Memo[ChatCall] = Memo(1024)
 
 
 def retry_headers(retry_after_s: float) -> Headers:
-    """``retry-after`` in whole seconds as the providers send it, and exact ``retry-after-ms``."""
+    """``retry-after`` in whole seconds as the providers send it, and exact ``retry-after-ms``.
+
+    Whole seconds by the one rounding the gateway uses too (``units.retry_after``): up, at least 1, and a
+    wait a float error over a whole second (2.0000000001) stays 2 rather than becoming 3.
+    """
     return [
-        (b"retry-after", str(max(1, math.ceil(retry_after_s))).encode()),
+        (b"retry-after", str(retry_after_seconds(retry_after_s)).encode()),
         (b"retry-after-ms", str(math.ceil(retry_after_s * 1000)).encode()),
     ]
 
 
-async def handle_chat(state: FakeState, dialect: Dialect, receive: Receive, send: Send) -> None:
-    started = time.monotonic()
+def call_key(scope: Scope, seq: int) -> int:
+    """The call's key for its RNG: the caller's header, else the sequence number; ValueError if malformed."""
+    for name, value in scope.get("headers", ()):
+        if name == CALL_KEY_HEADER:
+            text = value.decode("latin-1").strip()
+            if not text.isdigit() or int(text) > _MAX_KEY:
+                raise ValueError(f"{CALL_KEY_HEADER.decode()}: expected an integer 0..{_MAX_KEY}, got {text!r}")
+            return int(text)
+    return seq
+
+
+async def handle_chat(state: FakeState, dialect: Dialect, scope: Scope, receive: Receive, send: Send) -> None:
+    started = state.clock()
     started_plan_s = state.plan_time()
-    rid = dialect.new_id(state.next_seq())
+    seq = state.next_seq()
+    rid = dialect.new_id(seq)
     engine = state.engine   # a plan replaced mid-request must not receive this request's release
-    headers: Headers = []
+    try:
+        key = call_key(scope, seq)
+    except ValueError as exc:
+        await send_json(send, 400, dialect.error(400, None, rid, str(exc)), [])
+        return
     try:
         call = _parse(dialect, await read_body(receive))
     except ClientGone:
         return
     except BodyTooLarge:
-        await send_json(send, 413, dialect.error(413, None, rid), headers)
+        await send_json(send, 413, dialect.error(413, None, rid), [])
         return
     except (ValueError, UnicodeDecodeError):
         message = "We could not parse the JSON body of your request."
-        await send_json(send, 400, dialect.error(400, None, rid, message), headers)
+        await send_json(send, 400, dialect.error(400, None, rid, message), [])
         return
     except RequestProblem as problem:
-        await send_json(send, 400, dialect.error(400, None, rid, problem.message), headers)
+        await send_json(send, 400, dialect.error(400, None, rid, problem.message), [])
         return
-    decision = engine.decide(state.plan_time(), state.provider, call.request_info())
-    headers = dialect.headers(engine.limits(state.plan_time(), state.provider), rid, time.time())
+    arrived, now = state.clock(), state.plan_time()
+    rng = call_rng(state.seed, key)
+    decision = engine.decide(now, state.provider, call.request_info(), rng)
+    answer, _ = serve(reply(decision, call, rng), decision, call, engine.service(now, state.provider), now)
+    headers = dialect.headers(engine.limits(now, state.provider), rid, state.wall())
     completion_tokens = 0
     try:
-        completion_tokens = await _perform(engine, dialect, call, rid, decision, headers, state, receive, send)
+        completion_tokens = await _play(state, dialect, call, rid, answer, headers, arrived, receive, send)
     finally:
         engine.release(decision, state.plan_time())
         billed = call.prompt_tokens if completion_tokens else 0
-        state.stats.record(decision.label, time.monotonic() - started, billed, completion_tokens, started_plan_s)
+        label = outcome_label(answer.response)
+        state.stats.record(label, state.clock() - started, billed, completion_tokens, started_plan_s)
 
 
 def _parse(dialect: Dialect, raw: bytes) -> ChatCall:
@@ -78,60 +118,46 @@ def _parse(dialect: Dialect, raw: bytes) -> ChatCall:
     return _PARSED.get(key) or _PARSED.put(key, dialect.parse_request(json.loads(raw)))
 
 
-async def _perform(
-    engine: FaultEngine,
+async def _play(
+    state: FakeState,
     dialect: Dialect,
     call: ChatCall,
     rid: str,
-    decision: Decision,
+    answer: Reply,
     headers: Headers,
-    state: FakeState,
+    arrived: float,
     receive: Receive,
     send: Send,
 ) -> int:
-    """Answer as decided; the number of completion tokens delivered."""
-    response = decision.response
-    if isinstance(response, Hang):
-        await state.hold(receive)
+    """Put ``answer`` on the wire, its times counted from ``arrived``; the completion tokens delivered."""
+    response = answer.response
+    if answer.text is None:
+        if isinstance(response, HttpError):
+            await state.sleep_until(arrived + answer.delay_s)
+            extra = retry_headers(response.retry_after_s) if response.retry_after_s is not None else []
+            error = dialect.error(response.status, response.code, rid)
+            await send_json(send, response.status, error, headers + extra)
+        elif isinstance(response, Refuse):
+            # A per-request refusal (probabilistic or matched): the closest a live socket can do is an RST.
+            if not await reset_connection(send, b""):
+                raise ConnectionAbortedError("refused")
+        else:
+            await state.hold(receive)
         return 0
-    if isinstance(response, Refuse):
-        # A per-request refusal (probabilistic or matched): the closest a live socket can do is an RST.
-        if not await reset_connection(send, b""):
-            raise ConnectionAbortedError("refused")
-        return 0
-    shape = decision.stream
-    if isinstance(response, HttpError):
-        await _sleep(decision.latency_s)
-        extra = retry_headers(response.retry_after_s) if response.retry_after_s is not None else []
-        await send_json(send, response.status, dialect.error(response.status, response.code, rid), headers + extra)
-        return 0
-    answer = compose(call.system, call.prompt, decision.quality, engine.rng)
-    variant = response.variant if isinstance(response, BadJson) else None
-    text = (envelope_text(variant, answer) if variant else None) or answer.text
-    tokens = count_tokens(text)
+    text, tokens = answer.text, answer.completion_tokens
     if call.stream:
-        body = _stream_bytes(dialect, call, rid, text, tokens)
-        first_wait = shape.ttft_s if shape is not None and shape.ttft_s is not None else decision.latency_s
-        await _sleep(first_wait)
-        if isinstance(response, Reset):
-            return await _reset(send, 200, headers, _SSE, body, response.after_bytes)
-        if variant in ("truncated", "empty", "wrong_content_type"):
-            return await _broken(send, variant, body, headers, _SSE)
-        await _stream(dialect, call, rid, text, tokens, shape, headers, send)
+        await state.sleep_until(arrived + answer.first_s)
+        if isinstance(response, Reset) or answer.broken is not None:
+            body = _stream_bytes(dialect, call, rid, text, tokens)
+            return await _cut(send, answer, body, headers, _SSE)
+        await _stream(state, dialect, call, rid, text, tokens, answer.pace, arrived, headers, send)
         return tokens
-    await _sleep(shape.duration_s(tokens, decision.latency_s) if shape is not None else decision.latency_s)
+    await state.sleep_until(arrived + answer.delay_s)
     body = dialect.completion_body(call, rid, text, tokens)
-    if isinstance(response, Reset):
-        return await _reset(send, 200, headers, b"application/json", body, response.after_bytes)
-    if variant in ("truncated", "empty", "wrong_content_type"):
-        return await _broken(send, variant, body, headers, b"application/json")
+    if isinstance(response, Reset) or answer.broken is not None:
+        return await _cut(send, answer, body, headers, _JSON)
     await send_bytes(send, 200, body, headers)
     return tokens
-
-
-async def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)
 
 
 def _stream_bytes(dialect: Dialect, call: ChatCall, rid: str, text: str, tokens: int) -> bytes:
@@ -139,52 +165,50 @@ def _stream_bytes(dialect: Dialect, call: ChatCall, rid: str, text: str, tokens:
     return dialect.stream_open(call, rid) + pieces + dialect.stream_close(call, rid, tokens)
 
 
-async def _broken(send: Send, variant: str | None, body: bytes, headers: Headers, content_type: bytes) -> int:
-    if variant == "truncated":
+async def _cut(send: Send, answer: Reply, body: bytes, headers: Headers, content_type: bytes) -> int:
+    """A reset or broken answer: none of its tokens reach the client as an answer."""
+    response = answer.response
+    if isinstance(response, Reset):
+        await _reset(send, 200, headers, content_type, body, response.after_bytes)
+    elif answer.broken == "truncated":
         await send_bytes(send, 200, truncate(body), headers, content_type)
-    elif variant == "empty":
+    elif answer.broken == "empty":
         await send_bytes(send, 200, b"", headers, content_type)
     else:
         await send_bytes(send, 200, HTML_PAGE, headers, _HTML)
     return 0
 
 
-async def _reset(send: Send, status: int, headers: Headers, content_type: bytes, body: bytes, after: int) -> int:
+async def _reset(send: Send, status: int, headers: Headers, content_type: bytes, body: bytes, after: int) -> None:
     lines = [b"HTTP/1.1 %d OK" % status, b"content-type: " + content_type, b"content-length: %d" % len(body)]
     lines += [name + b": " + value for name, value in headers]
     raw = b"\r\n".join(lines) + b"\r\n\r\n" + body
     if not await reset_connection(send, raw[:after]):
         raise ConnectionResetError("reset")
-    return 0
 
 
 async def _stream(
+    state: FakeState,
     dialect: Dialect,
     call: ChatCall,
     rid: str,
     text: str,
     tokens: int,
-    shape: StreamShape | None,
+    pace: Pace | None,
+    arrived: float,
     headers: Headers,
     send: Send,
 ) -> None:
+    """The SSE frames of an answer, each token at its ``pace``; frames already due go out together."""
     start_headers = [(b"content-type", _SSE), (b"cache-control", b"no-cache"), *headers]
     await send({"type": "http.response.start", "status": 200, "headers": start_headers})
-    pieces = split_tokens(text)
-    opening = dialect.stream_open(call, rid)
-    if shape is None or (shape.tokens_per_s is None and shape.stall_after_tokens is None):
-        body = opening + b"".join(dialect.stream_piece(call, rid, p) for p in pieces)
-        await send({"type": "http.response.body", "body": body + dialect.stream_close(call, rid, tokens)})
-        return
-    loop = asyncio.get_running_loop()
-    begin = loop.time()
-    await send({"type": "http.response.body", "body": opening + dialect.stream_piece(call, rid, pieces[0]),
-                "more_body": True})
-    for index in range(1, len(pieces)):
-        due = begin + (index / shape.tokens_per_s if shape.tokens_per_s else 0.0)
-        if shape.stall_after_tokens is not None and index >= shape.stall_after_tokens:
-            due += shape.stall_s
-        await _sleep(due - loop.time())
-        await send({"type": "http.response.body", "body": dialect.stream_piece(call, rid, pieces[index]),
-                    "more_body": True})
-    await send({"type": "http.response.body", "body": dialect.stream_close(call, rid, tokens)})
+    chunk = dialect.stream_open(call, rid)
+    for index, piece in enumerate(split_tokens(text)):
+        if pace is not None and not pace.at_once:
+            due = arrived + pace.at_s(index)
+            if due > state.clock():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = b""
+                await state.sleep_until(due)
+        chunk += dialect.stream_piece(call, rid, piece)
+    await send({"type": "http.response.body", "body": chunk + dialect.stream_close(call, rid, tokens)})

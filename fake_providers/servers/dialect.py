@@ -1,36 +1,19 @@
 """What each provider's wire format must offer the fake server: one narrow seam.
 
-Pure: no I/O.  ``openai_wire`` (OpenAI and Qwen's compatible mode) and
+The request they read is ``fake_providers.faults.call.ChatCall``.  Pure: no
+I/O.  ``openai_wire`` (OpenAI and Qwen's compatible mode) and
 ``anthropic_wire`` implement it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-from fake_providers.faults.engine import RequestInfo
+from fake_providers.faults.call import ChatCall
 from fake_providers.faults.quota import QuotaView
 from fake_providers.servers.asgi import Headers
 
-__all__ = ["ChatCall", "Dialect", "RequestProblem"]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatCall:
-    """A chat request, read from any provider's body."""
-
-    model: str
-    system: str
-    prompt: str          # the last user message's text
-    prompt_tokens: int
-    max_tokens: int
-    stream: bool
-    include_usage: bool = False
-
-    def request_info(self) -> RequestInfo:
-        """What the fault engine decides on: the one mapping for the fake servers and the twin."""
-        return RequestInfo(self.model, self.stream, self.prompt, self.prompt_tokens + self.max_tokens)
+__all__ = ["Dialect", "RequestProblem"]
 
 
 class RequestProblem(Exception):

@@ -28,6 +28,7 @@ __all__ = [
     "FakeCluster",
     "FakeServer",
     "new_event_loop",
+    "provider_seed",
     "run_fakes_in_thread",
     "start_fakes",
 ]
@@ -35,6 +36,13 @@ __all__ = [
 FAKE_PROVIDERS: tuple[str, ...] = ("qwen", "claude", "openai")
 _log = logging.getLogger("llmdrill.fakes")
 _IDLE_CHECK_S = 1.0   # the refuse-window loop wakes at least this often
+
+
+def provider_seed(seed: int, provider: str) -> int:
+    """The seed of one fake's engine and call RNGs: the run's seed, offset by the provider's place, so that
+    the fakes' n-th calls do not share their draws.  The twin seeds its providers with it too, or a call with
+    the same key would meet another fate in the twin than at the live fake."""
+    return seed + FAKE_PROVIDERS.index(provider)
 
 
 def http_url(host: str, port: int) -> str:
@@ -140,7 +148,7 @@ async def start_fakes(
     try:
         for index, provider in enumerate(FAKE_PROVIDERS):
             fake_port = port + index if port else 0
-            server = FakeServer(provider, host, fake_port, seed + index, baseline)
+            server = FakeServer(provider, host, fake_port, provider_seed(seed, provider), baseline)
             await server.start()
             servers[provider] = server
         yield FakeCluster(servers)

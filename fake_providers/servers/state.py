@@ -1,14 +1,17 @@
 """One fake provider's live state: its plan, engine, epoch, statistics.
 
 The control API replaces the plan; request handlers read the engine.  Every
-time read goes through ``clock`` (monotonic seconds) so tests can drive it.
+time read goes through the injected clocks, ``clock`` (monotonic seconds: plan
+time, latencies, token pacing) and ``wall`` (epoch seconds: rate-limit reset
+times, ``checked_at``), and every wait through ``sleep``, so a test can drive a
+fake on a clock of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fake_providers.faults.engine import FaultEngine
 from fake_providers.faults.latency import LatencyDist
@@ -29,12 +32,16 @@ class FakeState:
         seed: int = 0,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         baseline: LatencyDist | None = None,
         max_hang_s: float = MAX_HANG_S,
     ) -> None:
         self.provider = provider
         self.seed = seed
         self.clock = clock
+        self.wall = wall
+        self.sleep = sleep
         self.max_hang_s = max_hang_s
         self._baseline = baseline
         self.plan = FaultPlan()
@@ -47,6 +54,12 @@ class FakeState:
 
     def plan_time(self) -> float:
         return self.clock() - self.epoch
+
+    async def sleep_until(self, due: float) -> None:
+        """Wait until ``clock()`` reads ``due`` (at once when it already has)."""
+        wait = due - self.clock()
+        if wait > 0:
+            await self.sleep(wait)
 
     def next_seq(self) -> int:
         self._seq += 1

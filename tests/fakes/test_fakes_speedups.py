@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_providers.faults import FaultEngine, FaultPlan, QuotaBuckets, RequestInfo
-from fake_providers.faults.outcomes import Decision, QualityLoss
-from fake_providers.servers import answers
+from fake_providers.faults import FaultEngine, FaultPlan, QuotaBuckets, RequestInfo, answers
+from fake_providers.faults.call import ChatCall
+from fake_providers.faults.decisions import Decision, QualityLoss
+from fake_providers.faults.memo import Memo
 from fake_providers.servers.anthropic_wire import AnthropicDialect
 from fake_providers.servers.asgi import BodyTooLarge, ClientGone, Message, json_bytes, read_body
 from fake_providers.servers.chat import _parse
-from fake_providers.servers.dialect import ChatCall, RequestProblem
-from fake_providers.servers.memo import Memo
+from fake_providers.servers.dialect import RequestProblem
 from fake_providers.servers.openai_wire import OpenAIDialect
 
 PROVIDERS = ("qwen", "claude", "openai")

@@ -1,61 +1,19 @@
-"""The seeded gold corpus of Spanish appointment prompts (contract section 3).
+"""The "varied" style: prompts written in many wordings, each drawn *from* its labels.
 
-Each case is generated *from* its answer: a target date and time are drawn
-first and then written out as a Spanish expression, so ``fecha_iso`` and
-``hora_hhmm`` are right by construction instead of by a second parser (this
-package may not import ``gateway``).
-
-Labelling conventions, shared with the parsing agent's LLM contract:
-
-- ``contacto`` is the person with their title as written ("Dr. Pérez",
-  "Dra. Ana Núñez", "Ana Gómez"), without "con", "el", "la", "al".
-- ``fecha`` and ``hora`` are substrings of the prompt without a leading
-  article or preposition: "próximo lunes" (not "el próximo lunes"),
-  "5 de marzo", "3 de la tarde" (not "a las 3 de la tarde"), "mediodía".
-- ``lugar`` is what follows "en" and its article: "clínica Norte", "Polanco".
-
-Weekdays ("el lunes", "el próximo lunes") resolve to the first such day
-strictly after the reference date (1..7 days ahead); day-and-month dates to
-their next occurrence on or after it.
-
-Pure: no I/O, no clock, no imports from other project packages.
+A target date and time are drawn first and then written out as a Spanish
+expression, so ``fecha_iso`` and ``hora_hhmm`` are right by construction.
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
-__all__ = [
-    "CORPORA",
-    "OPENING_HOURS",
-    "REFERENCE_DATE",
-    "CorpusIndex",
-    "GoldCase",
-    "default_corpus",
-    "generate_corpus",
-    "is_bookable",
-]
+from fake_providers.corpus.gold import GoldCase
 
-REFERENCE_DATE = date(2026, 1, 22)
-
-#: The clinic's opening hours, inclusive: the booking rule the gold is judged by.  The stack's
-#: validation agent is expected to enforce the same rule; it is the system under test and this is
-#: the oracle, so the two are written apart on purpose (a drifted validator shows as false positives).
-OPENING_HOURS = ("07:00", "21:00")
-
-
-def is_bookable(contacto: str | None, fecha_iso: str | None, hora_hhmm: str | None,
-                reference_iso: str | None = None) -> bool:
-    """A request validation should accept: a contact, a date not before the reference, a time the clinic is open."""
-    if contacto is None or fecha_iso is None or hora_hhmm is None:
-        return False
-    if reference_iso is not None and fecha_iso < reference_iso:
-        return False
-    return OPENING_HOURS[0] <= hora_hhmm <= OPENING_HOURS[1]
+__all__ = ["varied_case"]
 
 _WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 _MONTHS = (
@@ -93,18 +51,6 @@ _PLACES = (
     ("en el hospital Ángeles", "hospital Ángeles"),
     ("en la sucursal Centro", "sucursal Centro"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class GoldCase:
-    id: str
-    prompt: str
-    contacto: str | None
-    fecha: str | None
-    fecha_iso: str | None
-    hora: str | None
-    hora_hhmm: str | None
-    lugar: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +151,7 @@ def _place_part(rng: random.Random) -> _Part | None:
     return _Part(text, label)
 
 
-def _one_case(rng: random.Random, index: int, reference: date) -> GoldCase:
+def varied_case(rng: random.Random, index: int, reference: date) -> GoldCase:
     date_pick = _date_part(rng, reference)
     time_pick = _time_part(rng)
     contact = _contact_part(rng)
@@ -230,87 +176,3 @@ def _one_case(rng: random.Random, index: int, reference: date) -> GoldCase:
 
 
 # The "templated" style: what a booking form or a chat widget sends. Prompts differ only in the
-# contact, the day and the time, so near-duplicates abound: the traffic on which a fuzzy cache
-# (the runbook's similarity > 0.9) serves one user's appointment to another.
-_TEMPLATE = "Hola, quisiera agendar una cita para {fecha} a las {hora} con {contacto} en la clínica Norte, gracias."
-_T_CONTACTS = ("Dr. Pérez", "Dra. Núñez", "Dr. Muñoz", "Dra. Ibáñez", "Dr. Gómez", "Dra. Peña", "Dr. López",
-               "Dra. Sánchez")
-_T_DAYS = (("hoy", 0), ("mañana", 1), ("pasado mañana", 2))
-_T_TIMES = (("9am", "09:00"), ("10am", "10:00"), ("11am", "11:00"), ("12pm", "12:00"), ("3pm", "15:00"),
-            ("4pm", "16:00"), ("5pm", "17:00"), ("6pm", "18:00"))
-
-#: corpus names a scenario may ask for, and the generator style each one is
-CORPORA = {"appointments-es": "varied", "appointments-es-templated": "templated"}
-
-
-def _templated_case(rng: random.Random, index: int, reference: date) -> GoldCase:
-    contact = rng.choice(_T_CONTACTS)
-    day, offset = rng.choice(_T_DAYS)
-    label, hhmm = rng.choice(_T_TIMES)
-    return GoldCase(
-        id=f"t{index:06d}",
-        prompt=_TEMPLATE.format(fecha=day, hora=label, contacto=contact),
-        contacto=contact, fecha=day, fecha_iso=(reference + timedelta(days=offset)).isoformat(),
-        hora=label, hora_hhmm=hhmm, lugar="clínica Norte",
-    )
-
-
-def generate_corpus(seed: int = 0, n: int = 1000, reference: date = REFERENCE_DATE,
-                    style: str = "varied") -> list[GoldCase]:
-    """``n`` labelled prompts, all distinct; the same arguments give the same list.
-
-    ``style`` "varied" (the default) mixes wordings; "templated" fills one sentence (at most
-    ``len(_T_CONTACTS) * len(_T_DAYS) * len(_T_TIMES)`` = 192 distinct prompts).
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"generate_corpus: n must be a non-negative int, got {n!r}")
-    if not isinstance(reference, date):
-        raise ValueError(f"generate_corpus: reference must be a datetime.date, got {reference!r}")
-    if style not in ("varied", "templated"):
-        raise ValueError(f"generate_corpus: style must be 'varied' or 'templated', got {style!r}")
-    limit = len(_T_CONTACTS) * len(_T_DAYS) * len(_T_TIMES)
-    if style == "templated" and n > limit:
-        raise ValueError(f"generate_corpus: the templated style has only {limit} distinct prompts, asked {n}")
-    make = _templated_case if style == "templated" else _one_case
-    rng = random.Random(seed)
-    seen: set[str] = set()
-    cases: list[GoldCase] = []
-    attempts = 0
-    max_attempts = 20 * n + 100   # bounded: the space is far larger than any sane n
-    while len(cases) < n:
-        attempts += 1
-        if attempts > max_attempts:
-            raise ValueError(f"generate_corpus: could not make {n} distinct prompts in {max_attempts} draws")
-        case = make(rng, len(cases), reference)
-        if case.prompt in seen:
-            continue
-        seen.add(case.prompt)
-        cases.append(case)
-    return cases
-
-
-class CorpusIndex:
-    """Exact-prompt lookup of gold cases (the fakes answer known prompts with their gold)."""
-
-    __slots__ = ("_by_prompt",)
-
-    def __init__(self, cases: Iterable[GoldCase]) -> None:
-        self._by_prompt: dict[str, GoldCase] = {}
-        for case in cases:
-            self._by_prompt.setdefault(case.prompt, case)
-
-    def lookup(self, prompt: str) -> GoldCase | None:
-        return self._by_prompt.get(prompt)
-
-    def __len__(self) -> int:
-        return len(self._by_prompt)
-
-
-@lru_cache(maxsize=1)
-def _default_corpus() -> tuple[GoldCase, ...]:
-    return tuple(generate_corpus(0, 1000))
-
-
-def default_corpus() -> list[GoldCase]:
-    """``generate_corpus(0, 1000)``, built once; a fresh list each call so callers may mutate it."""
-    return list(_default_corpus())

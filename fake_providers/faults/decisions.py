@@ -13,6 +13,7 @@ __all__ = [
     "BadJson",
     "CapacityTicket",
     "Decision",
+    "Draft",
     "Hang",
     "HttpError",
     "Normal",
@@ -21,6 +22,7 @@ __all__ = [
     "Reset",
     "ResponseOutcome",
     "StreamShape",
+    "outcome_label",
 ]
 
 BAD_JSON_VARIANTS: tuple[str, ...] = ("truncated", "prose", "wrong_schema", "empty", "wrong_content_type")
@@ -84,7 +86,7 @@ class Hang:
 
 @dataclass(frozen=True, slots=True)
 class BadJson:
-    """A malformed answer; see ``fake_providers.servers.bad_json`` for the exact bytes."""
+    """A malformed answer; see ``fake_providers.faults.broken_bodies`` for the exact bytes."""
 
     variant: str
 
@@ -151,6 +153,19 @@ class CapacityTicket:
 ResponseOutcome = Normal | HttpError | Refuse | Reset | Hang | BadJson
 
 
+@dataclass(slots=True)
+class Draft:
+    """The parts of one request's decision drawn so far: each drawing kind fills its own ``slot``."""
+
+    latency: float | None = None
+    response: ResponseOutcome | None = None
+    quality: QualityLoss | None = None
+    stream: StreamShape | None = None
+
+    def taken(self, slot: str) -> bool:
+        return getattr(self, slot) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Everything the engine decided for one request.
@@ -172,11 +187,15 @@ class Decision:
     @property
     def label(self) -> str:
         """The outcome's name in statistics: ``ok``, ``http_429``, ``reset``, ``bad_json:empty``..."""
-        response = self.response
-        if isinstance(response, Normal):
-            return "ok"
-        if isinstance(response, HttpError):
-            return f"http_{response.status}"
-        if isinstance(response, BadJson):
-            return f"bad_json:{response.variant}"
-        return type(response).__name__.lower()
+        return outcome_label(self.response)
+
+
+def outcome_label(response: ResponseOutcome) -> str:
+    """A response's name in statistics (a service queue's overflow replaces the decided one)."""
+    if isinstance(response, Normal):
+        return "ok"
+    if isinstance(response, HttpError):
+        return f"http_{response.status}"
+    if isinstance(response, BadJson):
+        return f"bad_json:{response.variant}"
+    return type(response).__name__.lower()

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from fake_providers.faults.outcomes import QualityLoss
-from fake_providers.servers.memo import Memo
+from fake_providers.faults.decisions import QualityLoss
+from fake_providers.faults.memo import Memo
 
 if TYPE_CHECKING:
     from fake_providers.corpus import CorpusIndex

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from fake_providers.servers.answers import Answer
+from fake_providers.faults.answers import Answer
 
 __all__ = ["HTML_PAGE", "envelope_text", "truncate"]
 
