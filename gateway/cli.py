@@ -10,6 +10,7 @@ import socket
 import sys
 
 from units.loopback import is_loopback_host
+from units.ports import port_problem
 
 from .config import ConfigError, GatewayConfig, LimitsSettings, load_config
 
@@ -70,6 +71,9 @@ def _fit_limits(config: GatewayConfig, host: str, remote: bool) -> GatewayConfig
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if (problem := port_problem(args.port)) is not None:
+        print(f"llmdrill gateway: --port: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:

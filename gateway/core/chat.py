@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..outcomes import ChatRequest, Completion
 from .effects import Flow
@@ -23,17 +23,19 @@ class ChatOutcome:
     retry_after_s: float | None = None
 
 
-def chat_completion(stack: Stack, request: ChatRequest, received_at: float) -> Flow:
+def chat_completion(stack: Stack, request: ChatRequest, received_at: float, request_id: int | None = None) -> Flow:
+    """``request_id``: the user request's id, carried to every provider call (``call_llm``)."""
     mode = stack.mode_view(received_at)
     if mode.conservation and request.max_tokens > mode.settings.max_tokens:
-        request = ChatRequest(request.messages, mode.settings.max_tokens, request.temperature, request.model)
+        request = replace(request, max_tokens=mode.settings.max_tokens)
     prompt = json.dumps([[m.role, m.content] for m in request.messages], ensure_ascii=False)
     spec = CacheSpec(f"chat:{request.model or 'default'}", prompt,
                      {"max_tokens": request.max_tokens, "temperature": request.temperature})
     # Only deterministic requests may be served from a cache.
     use_cache = request.temperature == 0.0
     llm = yield from call_llm(stack, request, deadline_at=received_at + stack.deadline_s,
-                              conservation=mode.conservation, cache=spec if use_cache else None)
+                              conservation=mode.conservation, cache=spec if use_cache else None,
+                              request_id=request_id)
     if llm.completion is not None:
         if use_cache and not llm.cache_hit and stack.config.cache.enabled:
             yield from remember(stack, spec, llm.completion, stack.config.scaled(mode.settings.cache_ttl_s))

@@ -29,6 +29,8 @@ class CallProvider:
     request: ChatRequest
     timeout_s: float
     probe: bool = False
+    #: the user request's id, when it came with one: the interpreter keys the call's fate by it
+    request_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

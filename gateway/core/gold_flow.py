@@ -8,7 +8,8 @@ from __future__ import annotations
 from .effects import Flow
 from .gold_probe import GoldProbe, judge
 from .observer import StateEvent
-from .pipeline import ParseOutcome, parse_appointment
+from .parse_outcome import ParseOutcome
+from .pipeline import parse_appointment
 from .stack import Stack
 
 __all__ = ["gold_probe_flow"]
@@ -22,7 +23,7 @@ def gold_probe_flow(stack: Stack, probe: GoldProbe | None = None) -> Flow:
     if case is None:
         return None
     outcome: ParseOutcome = yield from parse_appointment(stack, case.prompt, case.reference, now, probe=True)
-    correct = judge(outcome.body, case) if outcome.status == 200 else None
+    correct = judge(outcome.answer, case) if outcome.status == 200 and outcome.answer is not None else None
     probe.record(stack.clock.now(), correct)
     served_by = "cache" if outcome.cache_hit else "fallback" if outcome.fallback else outcome.provider
     stack.observer.on_state(StateEvent(now, "gold_probe", {

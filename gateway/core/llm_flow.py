@@ -55,8 +55,23 @@ def encode_completion(c: Completion) -> str:
     )
 
 
+#: every cache hit decodes its entry again; ``Completion`` is immutable, so a decoded entry is shared
+#: (by its text, bounded; a full memo stops growing)
+_DECODED: dict[str, Completion] = {}
+_DECODED_MAX = 16384
+
+
 def decode_completion(raw: str) -> Completion | None:
     """A cached completion, or None when the entry is unreadable (treated as a miss)."""
+    found = _DECODED.get(raw) if type(raw) is str else None
+    if found is None:
+        found = _decode_completion(raw)
+        if found is not None and type(raw) is str and len(_DECODED) < _DECODED_MAX:
+            _DECODED[raw] = found
+    return found
+
+
+def _decode_completion(raw: str) -> Completion | None:
     try:
         d = json.loads(raw)
         return Completion(
@@ -109,11 +124,13 @@ def call_llm(
     conservation: bool,
     cache: CacheSpec | None = None,
     probe: bool = False,
+    request_id: int | None = None,
 ) -> Flow:
     """Get one completion; with ``cache`` set, look it up first.
 
     Returns ``LlmResult``; the caller stores a good answer with ``remember``.  ``probe`` marks the
     calls of a gold probe (same path, same policies; labelled so that records can tell them apart).
+    ``request_id``: the user request's id, on every call it makes and every ``CallEvent`` of them.
     """
     clock = stack.clock
     key: str | None = None
@@ -209,10 +226,10 @@ def call_llm(
         after_backoff = False
         started = clock.now()
         timeout = max(0.0, min(stack.call_timeout_s[provider], deadline_at - started))
-        result = yield CallProvider(provider, request, timeout, probe=probe)
+        result = yield CallProvider(provider, request, timeout, probe, request_id)
         attempts += 1
         finished = clock.now()
-        stack.record_call(provider, started, finished, result, probe=probe)
+        stack.record_call(provider, started, finished, result, probe, request_id)
         if isinstance(result, Completion):
             return LlmResult(result, cache_key=key, attempts=attempts, failures=tuple(failures))
         failures.append(result)

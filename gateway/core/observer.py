@@ -1,5 +1,8 @@
 """What the request path reports as it goes: the seam to metrics and records.
 
+Three kinds of report: every upstream call (``CallEvent``), every state change
+(``StateEvent``) and every finished parse request (``ParseOutcome``).
+
 The live shell plugs in Prometheus metrics and an event log; the twin plugs in
 record writers.  Observers must not raise into the request path: ``Observers``
 isolates a failing one, as resilience4j's event publisher does.
@@ -10,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .parse_outcome import ParseOutcome
+
 
 @dataclass(frozen=True, slots=True)
 class CallEvent:
@@ -19,7 +24,8 @@ class CallEvent:
     result: str               # "ok" or a FailureKind value
     status: int | None
     probe: bool = False
-    request_id: str | None = None
+    #: the user request's id (``x-llmdrill-request-id``, the twin's arrival id); None: a client that sent none
+    request_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +38,7 @@ class StateEvent:
 class Observer(Protocol):
     def on_call(self, event: CallEvent) -> None: ...
     def on_state(self, event: StateEvent) -> None: ...
-    def on_request(self, summary: Any) -> None: ...
+    def on_request(self, summary: ParseOutcome) -> None: ...
 
 
 class NullObserver:
@@ -44,7 +50,7 @@ class NullObserver:
     def on_state(self, event: StateEvent) -> None:
         pass
 
-    def on_request(self, summary: Any) -> None:
+    def on_request(self, summary: ParseOutcome) -> None:
         pass
 
 
@@ -74,7 +80,7 @@ class Observers:
             except Exception:
                 self.errors += 1
 
-    def on_request(self, summary: Any) -> None:
+    def on_request(self, summary: ParseOutcome) -> None:
         for o in self._observers:
             try:
                 o.on_request(summary)

@@ -9,7 +9,6 @@ gateway and the twin report the same ``agent_execution_duration_seconds``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,11 +20,14 @@ from ..nlp import (
     parse_llm_answer,
     parse_with_regex,
 )
-from ..outcomes import ChatRequest, Completion
+from ..outcomes import ChatRequest, Completion, ProviderFailure
 from .effects import Flow
 from .llm_flow import CacheSpec, call_llm, remember
-from .refusal import retry_after_header
+from .parse_outcome import ParseOutcome
 from .stack import ModeView, Stack
+
+__all__ = ["DEGRADED_PIPELINE", "FULL_PIPELINE", "NEGOTIATE_TASK", "PARSE_TASK", "ParseOutcome",
+           "parse_appointment"]
 
 FULL_PIPELINE = ("parsing", "temporal", "geo", "validation", "availability", "negotiation")
 DEGRADED_PIPELINE = ("parsing", "temporal", "validation")
@@ -41,44 +43,12 @@ _PLACES = {
 _OPEN, _CLOSE = "07:00", "21:00"
 
 
-@dataclass(frozen=True, slots=True)
-class ParseOutcome:
-    """Everything the HTTP layer (or the twin's recorder) needs about one parse request."""
-
-    status: int                        # 200, 429 (rate-limited / shed) or 503 (nothing could answer)
-    body: dict[str, Any]
-    provider: str | None = None
-    cache_hit: bool = False
-    fallback: bool = False
-    degraded: bool = False
-    conservation: bool = False
-    attempts: int = 0
-    json_error: bool = False
-    confidence: float | None = None
-    agent_s: float = 0.0
-    agents: dict[str, float] = field(default_factory=dict)
-    retry_after_s: float | None = None
-    valid: bool | None = None
-    #: a gold probe's request, not a user's (observers that count users skip it)
-    probe: bool = False
-
-    def headers(self) -> dict[str, str]:
-        h = {
-            "x-llmdrill-provider": self.provider or ("cache" if self.cache_hit else "none"),
-            "x-llmdrill-cache": "hit" if self.cache_hit else "miss",
-            "x-llmdrill-fallback": "1" if self.fallback else "0",
-            "x-llmdrill-degraded": "1" if self.degraded else "0",
-            "x-llmdrill-attempts": str(self.attempts),
-        }
-        if self.retry_after_s is not None:
-            h["retry-after"] = retry_after_header(self.retry_after_s)
-        return h
-
-
 def parse_appointment(
-    stack: Stack, prompt: str, reference: date, received_at: float, probe: bool = False
+    stack: Stack, prompt: str, reference: date, received_at: float, probe: bool = False,
+    request_id: int | None = None,
 ) -> Flow:
-    """Run the pipeline for one user prompt; returns ``ParseOutcome``.  ``probe``: a gold probe's."""
+    """Run the pipeline for one user prompt; returns ``ParseOutcome``.  ``probe``: a gold probe's;
+    ``request_id``: the user request's id, carried to every provider call (``call_llm``)."""
     clock = stack.clock
     mode = stack.mode_view(received_at)
     deadline = received_at + stack.deadline_s
@@ -94,7 +64,7 @@ def parse_appointment(
     request = ChatRequest(build_parse_messages(prompt, settings.short_prompt), max_tokens=settings.max_tokens)
     spec = CacheSpec(PARSE_TASK, prompt, params, similar=True)
     llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
-                              probe=probe)
+                              probe=probe, request_id=request_id)
     result: ParseResult | None = None
     json_error = llm.bad_response
     if llm.completion is not None:
@@ -112,20 +82,20 @@ def parse_appointment(
         # on, or shedding would hand the regex parser all the load it exists to refuse.
         if refused is not None and refused.shed:
             agents["parsing"] = clock.now() - t
-            return _finish(stack, received_at, probe, ParseOutcome(
-                429, {"error": {"type": "overloaded", "message": "every provider's queue is full; retry later"}},
+            return _reported(stack, ParseOutcome(
+                429, error_kind="overloaded", error_message="every provider's queue is full; retry later",
                 conservation=mode.conservation, degraded=mode.degraded, agents=agents,
-                retry_after_s=refused.retry_after_s))
+                agent_s=clock.now() - received_at, retry_after_s=refused.retry_after_s, probe=probe))
         if not stack.config.fallback.enabled:
             agents["parsing"] = clock.now() - t
             status = refused.status if refused is not None else 503
             kind, summary = ("overloaded", "every provider that could answer is rate-limited; retry later") \
                 if status == 429 else ("llm_unavailable", "no provider could answer")
-            return _finish(stack, received_at, probe, ParseOutcome(
-                status, {"error": {"type": kind, "message": _failure_summary(llm.failures) or summary}},
+            return _reported(stack, ParseOutcome(
+                status, error_kind=kind, error_message=_failure_summary(llm.failures) or summary,
                 attempts=llm.attempts, json_error=json_error, conservation=mode.conservation,
-                degraded=mode.degraded, agents=agents,
-                retry_after_s=refused.retry_after_s if refused is not None else None))
+                degraded=mode.degraded, agents=agents, agent_s=clock.now() - received_at,
+                retry_after_s=refused.retry_after_s if refused is not None else None, probe=probe))
         result = parse_with_regex(prompt, reference)
         fallback = True
     agents["parsing"] = clock.now() - t
@@ -153,41 +123,29 @@ def parse_appointment(
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
         if out.get("availability", {}).get("available") is False:
-            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode, probe)
+            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode, probe, request_id)
         else:
             out["negotiation"] = {"message": _confirmation(result), "source": "template"}
         agents["negotiation"] = clock.now() - t
 
     completion: Completion | None = llm.completion if not fallback else None
-    return _finish(stack, received_at, probe, ParseOutcome(
-        200, out,
+    return _reported(stack, ParseOutcome(
+        200, answer=out,
         provider=completion.provider if completion is not None and not llm.cache_hit else None,
         cache_hit=llm.cache_hit and not fallback, fallback=fallback, degraded=mode.degraded,
         conservation=mode.conservation, attempts=llm.attempts, json_error=json_error,
-        confidence=result.confidence, agents=agents, valid=bool(validation["valid"])))
+        confidence=result.confidence, agents=agents, agent_s=clock.now() - received_at,
+        valid=bool(validation["valid"]), probe=probe))
 
 
-def _finish(stack: Stack, received_at: float, probe: bool, outcome: ParseOutcome) -> ParseOutcome:
-    agent_s = stack.clock.now() - received_at
-    body = outcome.body
-    if outcome.status == 200:
-        body["meta"] = {
-            "provider": outcome.provider, "cache_hit": outcome.cache_hit, "fallback": outcome.fallback,
-            "degraded": outcome.degraded, "conservation": outcome.conservation,
-            "attempts": outcome.attempts, "json_error": outcome.json_error, "agent_s": round(agent_s, 6),
-            "agents": {k: round(v, 6) for k, v in outcome.agents.items()},
-        }
-    else:  # a failure's pipeline time too: the runbook's agent_execution_duration counts every execution
-        body["meta"] = {"attempts": outcome.attempts, "agent_s": round(agent_s, 6)}
-    final = ParseOutcome(
-        outcome.status, body, outcome.provider, outcome.cache_hit, outcome.fallback, outcome.degraded,
-        outcome.conservation, outcome.attempts, outcome.json_error, outcome.confidence, agent_s,
-        outcome.agents, outcome.retry_after_s, outcome.valid, probe)
-    stack.observer.on_request(final)
-    return final
+def _reported(stack: Stack, outcome: ParseOutcome) -> ParseOutcome:
+    # Every outcome carries its pipeline time from the start (a failure's too: the runbook's
+    # agent_execution_duration counts every execution), so nothing is rebuilt after the fact.
+    stack.observer.on_request(outcome)
+    return outcome
 
 
-def _failure_summary(failures: tuple[Any, ...]) -> str:
+def _failure_summary(failures: tuple[ProviderFailure, ...]) -> str:
     return "; ".join(f"{f.provider}: {f.kind.value}" for f in failures[-3:])
 
 
@@ -232,7 +190,9 @@ def _confirmation(result: ParseResult) -> str:
     return "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
 
 
-def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeView, probe: bool) -> Flow:
+def _negotiate(
+    stack: Stack, result: ParseResult, deadline: float, mode: ModeView, probe: bool, request_id: int | None
+) -> Flow:
     """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
     summary = result.to_json()
     template = _confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
@@ -242,7 +202,7 @@ def _negotiate(stack: Stack, result: ParseResult, deadline: float, mode: ModeVie
     params: dict[str, object] = {"max_tokens": 60}
     spec = CacheSpec(NEGOTIATE_TASK, repr(sorted(summary["entities"].items())), params)
     llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
-                              probe=probe)
+                              probe=probe, request_id=request_id)
     if llm.completion is None:
         return {"message": template, "source": "template"}
     if not llm.cache_hit and stack.config.cache.enabled:

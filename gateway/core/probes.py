@@ -18,5 +18,10 @@ PROBE_REQUEST = ChatRequest((Message("user", "ping"),), max_tokens=5)
 
 
 def probe_period_s(config: GatewayConfig) -> float:
-    """A tenth of the probe interval, between 50 ms and 1 s: late by at most that, never busy."""
-    return max(0.05, min(1.0, config.scaled(config.router.probe_interval) / 10))
+    """How often the probe cycle wakes, in the config's run seconds (``time_scale`` applied).
+
+    A tenth of the probe interval, between 50 ms and 1 s *of scenario time*, then scaled: clamped after
+    scaling, a compressed live run (time_scale 0.1, interval 30 s) would wake every 3 scenario seconds
+    while the twin (scale 1) wakes every second, and they would probe at different moments.
+    """
+    return config.scaled(max(0.05, min(1.0, config.router.probe_interval / 10)))

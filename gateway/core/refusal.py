@@ -21,6 +21,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from units.retry_after import retry_after_seconds
+
 from ..policy.breaker import BreakerState, CircuitBreaker
 
 __all__ = ["NEVER", "Blocker", "Cause", "Refusal", "admits_at", "refusal", "retry_after_header"]
@@ -110,4 +112,4 @@ def refusal(
 
 def retry_after_header(seconds: float) -> str:
     """A Retry-After value: whole seconds, rounded up, at least 1 (RFC 9110 delta-seconds)."""
-    return str(max(1, math.ceil(seconds - 1e-9)))
+    return str(retry_after_seconds(seconds))

@@ -17,28 +17,18 @@ from ..outcomes import Completion, FailureKind, ProviderFailure, RateLimitSnapsh
 from ..policy.breaker import BreakerConfig, BreakerState, BreakerTransition, CircuitBreaker
 from ..policy.cache_policy import SimilarityIndex
 from ..policy.limiter import LimiterConfig, RateLimitQueue
-from ..policy.modes import (
-    ConservationSettings,
-    ModeChange,
-    ModeConfig,
-    ModeController,
-    Modes,
-)
+from ..policy.modes import CONSERVATION, NORMAL, ModeChange, ModeConfig, ModeController, ModeProfile, Modes
 from ..policy.retry import RetryBudget, RetryConfig, RetryPolicy
 from ..policy.router import Router, RouterConfig
 from .gold_probe import GoldCase, GoldProbe
 from .observer import CallEvent, NullObserver, Observer, StateEvent
-
-#: The runbook's conservation mode ("Estrategia 1") and its normal values.
-CONSERVATION = ConservationSettings()
-NORMAL = ConservationSettings(cache_ttl_s=300.0, max_tokens=500, short_prompt=False, max_retries=3)
 
 
 @dataclass(frozen=True, slots=True)
 class ModeView:
     conservation: bool
     degraded: bool
-    settings: ConservationSettings
+    settings: ModeProfile
 
 
 class Stack:
@@ -55,69 +45,70 @@ class Stack:
         self.clock = clock
         self.observer: Observer = observer if observer is not None else NullObserver()
         self.rng = rng if rng is not None else random.Random(config.seed)
-        s = config.scaled
-        b = config.breaker
-        self.providers = tuple(n for n, p in config.providers.items() if p.enabled)
+        scaled = config.scaled   # every duration of the config, in run seconds
+        self.providers = tuple(name for name, p in config.providers.items() if p.enabled)
+        breaker = config.breaker
         breaker_config = BreakerConfig(
-            mode=b.mode,
-            failure_threshold=b.failure_threshold,
-            recovery_timeout_s=s(b.recovery_timeout),
-            half_open_max_probes=b.half_open_probes,
-            half_open_successes_to_close=min(b.half_open_successes, b.half_open_probes),
-            window_size=b.window_size,
-            minimum_calls=b.minimum_calls,
-            failure_rate_threshold=b.failure_rate,
-            slow_call_duration_s=s(b.slow_call_duration),
-            slow_call_rate_threshold=b.slow_call_rate,
+            mode=breaker.mode,
+            failure_threshold=breaker.failure_threshold,
+            recovery_timeout_s=scaled(breaker.recovery_timeout),
+            half_open_max_probes=breaker.half_open_probes,
+            half_open_successes_to_close=min(breaker.half_open_successes, breaker.half_open_probes),
+            window_size=breaker.window_size,
+            minimum_calls=breaker.minimum_calls,
+            failure_rate_threshold=breaker.failure_rate,
+            slow_call_duration_s=scaled(breaker.slow_call_duration),
+            slow_call_rate_threshold=breaker.slow_call_rate,
         )
         # breaker.count_rate_limits: a retryable 429 trips the breaker, or is ignored by it
-        self._ignore_rate_limits = not b.count_rate_limits
+        self._ignore_rate_limits = not breaker.count_rate_limits
         self.breakers = {
             name: CircuitBreaker(name, breaker_config, on_transition=self._on_breaker)
             for name in self.providers
         }
-        r = config.router
+        router = config.router
         self.router = Router(
             RouterConfig(
-                weights={n: config.providers[n].weight for n in self.providers},
-                max_attempts=r.max_attempts,
-                ewma_alpha=r.ewma_alpha,
-                probe_interval_s=s(r.probe_interval),
-                unhealthy_error_rate=r.unhealthy_error_rate,
-                unhealthy_latency_s=s(r.unhealthy_latency),
+                weights={name: config.providers[name].weight for name in self.providers},
+                max_attempts=router.max_attempts,
+                ewma_alpha=router.ewma_alpha,
+                probe_interval_s=scaled(router.probe_interval),
+                unhealthy_error_rate=router.unhealthy_error_rate,
+                unhealthy_latency_s=scaled(router.unhealthy_latency),
                 override=config.provider if config.provider in self.providers else None,
             ),
             self.breakers,
         )
         self.limiters: dict[str, RateLimitQueue] = {}
         for name in self.providers:
-            p = config.providers[name]
-            if p.rpm is not None or p.tpm is not None:
-                # rpm/tpm are rates and stay rates at any time_scale (as the load's rates do); the
-                # 60 s window is a duration and scales, holding rate * window / 60 calls.
-                window = s(60.0)
+            provider = config.providers[name]
+            if provider.rpm is not None or provider.tpm is not None:
+                # rpm/tpm are read as written: per minute of run time (a compressed run's harness hands
+                # them over already multiplied by 1/time_scale, drill/live/plan.py).  The one-minute
+                # window is a duration and is scaled like every other, so it holds rpm * window / 60
+                # calls: with run-unit rates, as many as the scenario's minute.
+                window = scaled(60.0)
                 self.limiters[name] = RateLimitQueue(
                     LimiterConfig(
-                        rpm=None if p.rpm is None else max(1, round(p.rpm * window / 60.0)),
-                        tpm=None if p.tpm is None else max(1, round(p.tpm * window / 60.0)),
+                        rpm=None if provider.rpm is None else max(1, round(provider.rpm * window / 60.0)),
+                        tpm=None if provider.tpm is None else max(1, round(provider.tpm * window / 60.0)),
                         window_s=window,
                         max_queue=config.queue.max_depth,
-                        max_wait_s=s(config.queue.max_wait),
+                        max_wait_s=scaled(config.queue.max_wait),
                     )
                 )
-        rt = config.retries
-        self.retry_budget = RetryBudget(self._retry_config(rt.max))
-        self._retry_normal = RetryPolicy(self._retry_config(rt.max), self.retry_budget)
+        self.retry_budget = RetryBudget(self._retry_config(config.retries.max))
+        self._retry_normal = RetryPolicy(self._retry_config(config.retries.max), self.retry_budget)
         self._retry_conservation = RetryPolicy(
             self._retry_config(CONSERVATION.max_retries), self.retry_budget
         )
-        am = config.auto_modes
+        auto_modes = config.auto_modes
         self.modes = ModeController(
             ModeConfig(
                 auto=config.conservation.auto or config.degraded.auto,
-                window_s=s(am.window),
-                hold_s=s(am.hold),
-                min_samples=am.min_samples,
+                window_s=scaled(auto_modes.window),
+                hold_s=scaled(auto_modes.hold),
+                min_samples=auto_modes.min_samples,
             ),
             on_change=self._on_mode,
         )
@@ -135,14 +126,15 @@ class Stack:
         #: rate limits, and a client refused by it gets 429, not 503
         self.rate_limited: set[str] = set()
         self.call_timeout_s = {
-            name: s(config.providers[name].timeout or config.timeout) for name in self.providers
+            name: scaled(config.providers[name].timeout or config.timeout) for name in self.providers
         }
-        self.deadline_s = s(config.deadline)
-        gp = config.gold_probe
+        self.deadline_s = scaled(config.deadline)
+        gold = config.gold_probe
         self.gold_probe = GoldProbe(
-            (GoldCase(c.prompt, c.reference_date, c.contacto, c.fecha.isoformat() if c.fecha else None, c.hora)
-             for c in gp.cases),
-            interval_s=s(gp.interval), window_s=s(gp.window))
+            (GoldCase(case.prompt, case.reference_date, case.contacto,
+                      case.fecha.isoformat() if case.fecha else None, case.hora)
+             for case in gold.cases),
+            interval_s=scaled(gold.interval), window_s=scaled(gold.window))
         # Normal mode's TTL and retries are the config's (the runbook's 300 s and 3 by default);
         # conservation mode's are the runbook's fixed values.
         self.normal = replace(NORMAL, cache_ttl_s=config.cache.ttl, max_retries=config.retries.max)
@@ -150,23 +142,23 @@ class Stack:
     # -- configuration views ------------------------------------------------
 
     def _retry_config(self, max_retries: int) -> RetryConfig:
-        rt = self.config.retries
-        s = self.config.scaled
+        retries = self.config.retries
+        scaled = self.config.scaled
         return RetryConfig(
             max_retries=max_retries,
-            base_delay_s=s(rt.base_delay),
-            max_delay_s=s(rt.max_delay),
-            max_retry_after_s=s(rt.max_retry_after),
-            budget_ratio=rt.budget,
-            budget_window_s=s(rt.budget_window),
-            budget_min_retries=rt.budget_min_retries,
+            base_delay_s=scaled(retries.base_delay),
+            max_delay_s=scaled(retries.max_delay),
+            max_retry_after_s=scaled(retries.max_retry_after),
+            budget_ratio=retries.budget,
+            budget_window_s=scaled(retries.budget_window),
+            budget_min_retries=retries.budget_min_retries,
         )
 
     def mode_view(self, now: float) -> ModeView:
-        m: Modes = self.modes.state(now)
-        conservation = m.conservation if (self._auto_conservation or m.conservation_source == "manual") \
+        modes: Modes = self.modes.state(now)
+        conservation = modes.conservation if (self._auto_conservation or modes.conservation_source == "manual") \
             else False
-        degraded = m.degraded if (self._auto_degraded or m.degraded_source == "manual") else False
+        degraded = modes.degraded if (self._auto_degraded or modes.degraded_source == "manual") else False
         return ModeView(conservation, degraded, CONSERVATION if conservation else self.normal)
 
     def retry_policy(self, conservation: bool) -> RetryPolicy:
@@ -181,6 +173,7 @@ class Stack:
         finished_at: float,
         result: Completion | ProviderFailure,
         probe: bool = False,
+        request_id: int | None = None,
     ) -> None:
         """Feed one finished upstream call to every policy that learns from it."""
         latency = finished_at - started_at
@@ -210,7 +203,7 @@ class Stack:
         else:
             self.router.record(provider, finished_at, ok, latency)
             self.modes.observe(finished_at, ok, latency, rate_limited)
-        self.observer.on_call(CallEvent(provider, started_at, latency, label, status, probe))
+        self.observer.on_call(CallEvent(provider, started_at, latency, label, status, probe, request_id))
 
     def _on_breaker(self, t: BreakerTransition) -> None:
         if t.to_state is BreakerState.CLOSED and t.from_state is BreakerState.HALF_OPEN:

@@ -3,6 +3,10 @@
 Pure: no I/O, no clock.  Every method takes ``now`` (monotonic seconds) from the
 caller, so the same object runs in the asyncio gateway and in the SimPy twin.
 
+One file on purpose, over the house's ~300 lines: as in h11's ``_state.py``, the
+states, the transition table, the config it checks and the machine that walks
+it are one concept, read together.
+
 Rules, all in this file:
 - Every state change goes through ``_TRANSITIONS`` (state x event -> state); an
   event with no entry for the current state raises ``IllegalTransition``.
@@ -55,18 +59,18 @@ class BreakerEvent(StrEnum):
     RESET = "reset"                # operator
 
 
-_S = BreakerState
-_E = BreakerEvent
-
-#: The whole machine.  Anything not listed here is illegal.
+#: The whole machine.  Anything not listed here is illegal.  The operator's events lead to their
+#: state from every other state.
 _TRANSITIONS: dict[tuple[BreakerState, BreakerEvent], BreakerState] = {
-    (_S.CLOSED, _E.TRIP): _S.OPEN,
-    (_S.OPEN, _E.TIMEOUT): _S.HALF_OPEN,
-    (_S.HALF_OPEN, _E.PROBE_FAILED): _S.OPEN,
-    (_S.HALF_OPEN, _E.PROBES_OK): _S.CLOSED,
-    **{(s, _E.FORCE_OPEN): _S.FORCED_OPEN for s in (_S.CLOSED, _S.OPEN, _S.HALF_OPEN, _S.DISABLED)},
-    **{(s, _E.DISABLE): _S.DISABLED for s in (_S.CLOSED, _S.OPEN, _S.HALF_OPEN, _S.FORCED_OPEN)},
-    **{(s, _E.RESET): _S.CLOSED for s in (_S.OPEN, _S.HALF_OPEN, _S.FORCED_OPEN, _S.DISABLED)},
+    (BreakerState.CLOSED, BreakerEvent.TRIP): BreakerState.OPEN,
+    (BreakerState.OPEN, BreakerEvent.TIMEOUT): BreakerState.HALF_OPEN,
+    (BreakerState.HALF_OPEN, BreakerEvent.PROBE_FAILED): BreakerState.OPEN,
+    (BreakerState.HALF_OPEN, BreakerEvent.PROBES_OK): BreakerState.CLOSED,
+    **{(state, event): target
+       for event, target in ((BreakerEvent.FORCE_OPEN, BreakerState.FORCED_OPEN),
+                             (BreakerEvent.DISABLE, BreakerState.DISABLED),
+                             (BreakerEvent.RESET, BreakerState.CLOSED))
+       for state in BreakerState if state is not target},
 }
 
 #: (from, to) pairs a listener may ever see.

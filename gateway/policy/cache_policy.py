@@ -47,8 +47,31 @@ def normalise_prompt(text: str) -> str:
     return " ".join(folded.split())
 
 
+#: ``cache_key`` is pure and every request of a prompt asks it again (twice, on a miss): its results by
+#: (model, prompt, params with their types — 1 and True key apart), bounded; a full memo stops growing.
+#: Only plain parameter values are memoised: inside a tuple, 1 == True would share a key.
+_KEYS: dict[tuple[str, str, tuple[tuple[str, type, object], ...]], str] = {}
+_KEYS_MAX = 65536
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
     """sha256 hex over canonical JSON of model, normalised prompt and sorted params."""
+    memo = None
+    if type(model) is str and type(prompt) is str and type(params) is dict:
+        typed = tuple((k, type(v), v) for k, v in params.items())
+        if all(t in _PLAIN for _, t, _ in typed):
+            memo = (model, prompt, typed)
+            found = _KEYS.get(memo)
+            if found is not None:
+                return found
+    key = _cache_key(model, prompt, params)
+    if memo is not None and len(_KEYS) < _KEYS_MAX:
+        _KEYS[memo] = key
+    return key
+
+
+def _cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
     if not isinstance(model, str):
         raise ValueError(f"cache_key: model must be a string, got {model!r}")
     if not isinstance(params, Mapping):

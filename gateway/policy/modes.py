@@ -30,10 +30,10 @@ __all__ = [
     "CONSERVATION",
     "KEEP",
     "NORMAL",
-    "ConservationSettings",
     "ModeChange",
     "ModeConfig",
     "ModeController",
+    "ModeProfile",
     "Modes",
 ]
 
@@ -42,16 +42,22 @@ ModeName = Literal["conservation", "degraded"]
 
 
 @dataclass(frozen=True, slots=True)
-class ConservationSettings:
-    cache_ttl_s: float = 3600.0
-    max_tokens: int = 100
-    short_prompt: bool = True
-    max_retries: int = 5
+class ModeProfile:
+    """What a request is allowed while a mode is on (cache TTL, token cap, prompt size, retries).
+
+    Not ``config.ModeSettings``, which are the switches (enabled, auto) that choose a mode.
+    """
+
+    cache_ttl_s: float
+    max_tokens: int
+    short_prompt: bool
+    max_retries: int
 
 
-#: The runbook's conservation values (the defaults) and its normal ones.
-CONSERVATION: Final = ConservationSettings()
-NORMAL: Final = ConservationSettings(cache_ttl_s=300.0, max_tokens=500, short_prompt=False, max_retries=3)
+#: The runbook's conservation values ("Estrategia 1") and its normal ones (the stack takes normal
+#: mode's TTL and retries from its config, whose defaults these are).
+CONSERVATION: Final = ModeProfile(cache_ttl_s=3600.0, max_tokens=100, short_prompt=True, max_retries=5)
+NORMAL: Final = ModeProfile(cache_ttl_s=300.0, max_tokens=500, short_prompt=False, max_retries=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +112,7 @@ class Modes:
     degraded_source: Source | None = None
 
     @property
-    def settings(self) -> ConservationSettings:
+    def settings(self) -> ModeProfile:
         return CONSERVATION if self.conservation else NORMAL
 
 

@@ -1,4 +1,6 @@
-"""Provider clients: httpx on one narrow seam, every failure a typed ``ProviderError``.
+"""Provider clients: httpx on one narrow seam; ``call`` answers a ``Completion`` or a ``ProviderFailure``.
+
+``complete`` is the same call in the SDKs' manner, raising a typed ``ProviderError``.
 
 The pure halves (request bodies, error mapping, header and body parsing) are
 importable on their own, for the SimPy twin: ``payloads``, ``errors_map``,

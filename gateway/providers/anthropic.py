@@ -45,10 +45,10 @@ class ClaudeClient(HTTPProviderClient):
             headers["x-api-key"] = self._api_key
         return headers
 
-    def _payload(self, request: ChatRequest) -> dict[str, Any]:
+    def encode(self, request: ChatRequest) -> dict[str, Any]:
         return anthropic_messages_body(request, self.model)
 
-    def _parse(self, raw: RawResponse, now_utc: datetime) -> Completion:
+    def _completion(self, raw: RawResponse, now_utc: datetime | None) -> Completion:
         return parse_anthropic_message(
             self.name, raw.body, raw.headers, now_utc, default_model=self.model, status=raw.status,
             secrets=(self._api_key,),

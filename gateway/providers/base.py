@@ -1,10 +1,13 @@
 """The one seam every provider client sits on, and the POST that crosses it.
 
-``ProviderClient`` is all the gateway sees of a provider. ``post_json`` is the
-only place here that does network I/O: it turns every way a call can break
-into the typed errors of ``gateway.errors``; deciding what an HTTP answer
-means is left to the pure ``errors_map``/``completions`` modules, which the
-SimPy twin reuses.
+``ProviderClient`` is all the gateway sees of a provider: one ``call`` that
+returns a ``Completion`` or a ``ProviderFailure`` — a value, never an exception,
+as the request path's ``CallProvider`` effect wants it.  ``post_json`` is the
+only place here that does network I/O: it turns every way a call can break into
+a ``ProviderFailure``.  What an HTTP answer means is the client's ``decode``, a
+pure function of the bytes (over the pure ``errors_map``/``completions``
+modules), which the SimPy twin calls on the bytes its fakes write; ``encode``
+is the request body, likewise shared.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
+from ..core.call_key import CALL_KEY_HEADER
 from ..errors import BadResponse, error_for
 from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure
 from .errors_map import failure_from_response
@@ -44,8 +48,14 @@ class ProviderClient(Protocol):
     name: str
     model: str
 
-    async def complete(self, request: ChatRequest, timeout_s: float) -> Completion:
-        """One call, at most ``timeout_s`` seconds overall; raises a ``ProviderError`` subclass."""
+    async def call(
+        self, request: ChatRequest, timeout_s: float, call_key: int | None = None
+    ) -> Completion | ProviderFailure:
+        """One call, at most ``timeout_s`` seconds overall: its answer, or how it failed.
+
+        ``call_key``: sent as ``x-llmdrill-call-key`` (``gateway.core.call_key``) when not None; only the
+        harness's fakes read it, and the gateway passes one only when ``harness.call_keys`` is on.
+        """
         ...
 
 
@@ -129,20 +139,14 @@ def transport_failure(
     return ProviderFailure(provider=provider, kind=kind, message=redact(text, secrets)[:300])
 
 
-async def _read_capped(response: httpx.Response, limit: int, provider: str) -> bytes:
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The whole body, or None past ``limit`` bytes (the rest is not read)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > limit:
-            raise BadResponse(
-                ProviderFailure(
-                    provider=provider,
-                    kind=FailureKind.BAD_RESPONSE,
-                    message=f"HTTP {response.status_code}: body larger than {limit} bytes",
-                    status=response.status_code,
-                )
-            )
+            return None
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -157,11 +161,11 @@ async def post_json(
     timeout_s: float,
     secrets: Iterable[str | None] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
-) -> RawResponse:
+) -> RawResponse | ProviderFailure:
     """POST ``payload`` as JSON and read the whole answer within ``timeout_s`` seconds overall.
 
-    Returns any HTTP status as a ``RawResponse``; raises a ``ProviderError`` for
-    everything that is not an HTTP answer (timeout, refused, reset, oversize body).
+    Returns any HTTP status as a ``RawResponse``, and everything that is not an
+    HTTP answer (timeout, refused, reset, oversize body) as a ``ProviderFailure``.
     """
     timeout_s = check_timeout(timeout_s)
     secret_list = tuple(secrets)
@@ -172,11 +176,14 @@ async def post_json(
             async with http.stream(
                 "POST", url, json=dict(payload), headers=dict(headers), timeout=httpx.Timeout(timeout_s)
             ) as response:
-                body = await _read_capped(response, max_body_bytes, provider)
+                body = await _read_capped(response, max_body_bytes)
                 status = response.status_code
                 got_headers = {k.lower(): v for k, v in response.headers.items()}
     except (TimeoutError, httpx.RequestError) as exc:
-        raise error_for(transport_failure(provider, exc, timeout_s, secret_list)) from None
+        return transport_failure(provider, exc, timeout_s, secret_list)
+    if body is None:
+        return ProviderFailure(provider=provider, kind=FailureKind.BAD_RESPONSE,
+                               message=f"HTTP {status}: body larger than {max_body_bytes} bytes", status=status)
     return RawResponse(status=status, headers=got_headers, body=body)
 
 
@@ -227,26 +234,46 @@ class HTTPProviderClient:
     def _headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _payload(self, request: ChatRequest) -> dict[str, Any]:
+    def encode(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body this provider's API takes for ``request``; raises ``ValueError`` on a bad one."""
         raise NotImplementedError
 
-    def _parse(self, raw: RawResponse, now_utc: datetime) -> Completion:
+    def _completion(self, raw: RawResponse, now_utc: datetime | None) -> Completion:
+        """A 2xx's body as a completion; raises ``BadResponse`` (the ``completions`` parsers' contract)."""
         raise NotImplementedError
 
-    async def complete(self, request: ChatRequest, timeout_s: float) -> Completion:
-        payload = self._payload(request)
-        secrets = (self._api_key,)
+    def decode(self, raw: RawResponse, now_utc: datetime | None) -> Completion | ProviderFailure:
+        """What an HTTP answer means (pure); ``now_utc`` reads absolute reset times, None when unknown."""
+        if not raw.ok:
+            return failure_from_response(self.name, raw.status, raw.headers, raw.body, now_utc,
+                                         secrets=(self._api_key,))
+        try:
+            return self._completion(raw, now_utc)
+        except BadResponse as exc:
+            return exc.failure
+
+    async def call(
+        self, request: ChatRequest, timeout_s: float, call_key: int | None = None
+    ) -> Completion | ProviderFailure:
+        headers = {"accept": "application/json", "user-agent": "llmdrill-gateway", **self._headers()}
+        if call_key is not None:
+            headers[CALL_KEY_HEADER] = str(call_key)
         raw = await post_json(
             self._http,
             provider=self.name,
             url=self.url,
-            headers={"accept": "application/json", "user-agent": "llmdrill-gateway", **self._headers()},
-            payload=payload,
+            headers=headers,
+            payload=self.encode(request),
             timeout_s=timeout_s,
-            secrets=secrets,
+            secrets=(self._api_key,),
         )
-        now_utc = self._utcnow()
-        if not raw.ok:
-            raise error_for(failure_from_response(self.name, raw.status, raw.headers, raw.body, now_utc,
-                                                  secrets=secrets))
-        return self._parse(raw, now_utc)
+        if isinstance(raw, ProviderFailure):
+            return raw
+        return self.decode(raw, self._utcnow())
+
+    async def complete(self, request: ChatRequest, timeout_s: float) -> Completion:
+        """``call`` in the manner of the providers' SDKs: a failure raises its ``ProviderError`` subclass."""
+        result = await self.call(request, timeout_s)
+        if isinstance(result, ProviderFailure):
+            raise error_for(result)
+        return result

@@ -40,10 +40,10 @@ class OpenAIClient(HTTPProviderClient):
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    def _payload(self, request: ChatRequest) -> dict[str, Any]:
+    def encode(self, request: ChatRequest) -> dict[str, Any]:
         return openai_chat_body(request, self.model)
 
-    def _parse(self, raw: RawResponse, now_utc: datetime) -> Completion:
+    def _completion(self, raw: RawResponse, now_utc: datetime | None) -> Completion:
         return parse_openai_completion(
             self.name, raw.body, raw.headers, default_model=self.model, status=raw.status,
             secrets=(self._api_key,),

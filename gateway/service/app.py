@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -24,7 +23,6 @@ from ..core.gold_flow import gold_probe_flow
 from ..core.observer import Observers
 from ..core.pipeline import ParseOutcome, parse_appointment
 from ..core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
-from ..core.refusal import retry_after_header
 from ..core.stack import Stack
 from ..outcomes import PROVIDERS
 from ..providers.base import ProviderClient
@@ -33,21 +31,21 @@ from .admin import parse_admin_change
 from .admin_apply import apply_admin_change
 from .admission import Admission
 from .asgi import AsgiRouter, Route
+from .background import every
 from .cache_backends import CacheBackend, MemoryBackend, RedisBackend
 from .event_log import EventLog
 from .guards import HostGuard
 from .http import Headers, Request, Response, json_bytes, json_response
-from .inputs import MAX_BODY, BadInput, chat_request, prompt_of, read_json, reference_date_of
+from .inputs import MAX_BODY, BadInput, chat_request, prompt_of, read_json, reference_date_of, request_id_of
 from .interpreter import perform
 from .metrics import GatewayMetrics
+from .render import chat_body, chat_error_body, chat_headers, parse_body, parse_headers, retry_after
 from .upstream_http import upstream_client
+from .views import admin_view, health_json
 
 __all__ = ["Gateway", "create_app"]
 
-log = logging.getLogger("llmdrill.gateway")
-
 _METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
-_CACHE_HEADER = {True: b"hit", False: b"miss"}
 
 
 def _error(status: int, field: str | None, message: str, kind: str = "invalid_request") -> Response:
@@ -87,9 +85,10 @@ class Gateway:
         self.admission = Admission(limits.max_in_flight)
         self.host_guard = HostGuard(limits.allowed_hosts)
         self.metrics.watch_service(lambda: self.admission.in_flight, lambda: self.cache.status()["up"] is True)
-        self._shed_retry_after = str(max(1, int(limits.shed_retry_after + 0.999))).encode("ascii")
+        self._shed_retry_after = retry_after(limits.shed_retry_after)
         self._http: httpx.AsyncClient | None = None
-        self._probe_task: asyncio.Task[None] | None = None
+        #: send the fakes each call's key (harness only: real providers do not know the header)
+        self._call_keys = self.config.harness.call_keys
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -107,92 +106,62 @@ class Gateway:
             self.cache = RedisBackend(self.config.cache.redis_url, clock=self.clock,
                                       on_error=self.metrics.cache_errors.inc)
             await self.cache.ping()   # an outage from the start is logged and shown before any request
-        self._probe_task = asyncio.create_task(self._probe_loop())
-        gold_task = asyncio.create_task(self._gold_probe_loop()) if self.stack.gold_probe.enabled else None
+        period = probe_period_s(self.config)   # the twin's probe processes use the same period
+        tasks = [asyncio.create_task(every(period, lambda: probe_due_providers(self.stack, PROBE_REQUEST),
+                                           self.clients, lambda: self.cache, "probe cycle"))]
+        if self.stack.gold_probe.enabled:
+            # Its own task: a gold probe is a whole user request (up to the deadline), and must not hold
+            # up the health probes that bring half-open breakers their trial calls.
+            tasks.append(asyncio.create_task(every(period, lambda: gold_probe_flow(self.stack), self.clients,
+                                                   lambda: self.cache, "gold probe")))
         try:
             yield
         finally:
-            self._probe_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe_task
-            if gold_task is not None:
-                gold_task.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await gold_task
+                    await task
             await self.cache.close()
             if self._http is not None:
                 await self._http.aclose()
             if self.event_log is not None:
                 self.event_log.close()
 
-    async def _probe_loop(self) -> None:
-        period = probe_period_s(self.config)   # the twin's probe process uses the same period
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await perform(probe_due_providers(self.stack, PROBE_REQUEST), self.clients, self.cache)
-            except Exception:  # a probe must never take the gateway down
-                log.exception("probe cycle failed")
-
-    async def _gold_probe_loop(self) -> None:
-        # Its own task: a gold probe is a whole user request (up to the deadline), and must not hold up
-        # the health probes that bring half-open breakers their trial calls.
-        period = probe_period_s(self.config)
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await perform(gold_probe_flow(self.stack), self.clients, self.cache)
-            except Exception:
-                log.exception("gold probe failed")
-
     # -- handlers ------------------------------------------------------------
 
     async def parse(self, request: Request) -> Response:
         received = self.clock.now()
         try:
+            request_id = request_id_of(request)
             body = read_json(request)
             prompt = prompt_of(body, self.config.max_prompt_chars)
             reference = reference_date_of(body)
         except BadInput as bad:
             self.metrics.count_response("parse", bad.status)
             return _error(bad.status, bad.field, bad.message)
-        outcome: ParseOutcome = await perform(
-            parse_appointment(self.stack, prompt, reference, received), self.clients, self.cache)
+        flow = parse_appointment(self.stack, prompt, reference, received, request_id=request_id)
+        outcome: ParseOutcome = await perform(flow, self.clients, self.cache, self._call_keys)
         self.metrics.count_response("parse", outcome.status)
-        return json_response(outcome.body, outcome.status, outcome.headers())
+        return Response(outcome.status, json_bytes(parse_body(outcome)), headers=parse_headers(outcome))
 
     async def chat(self, request: Request) -> Response:
         received = self.clock.now()
         try:
+            request_id = request_id_of(request)
             chat = chat_request(read_json(request), self.config.max_prompt_chars)
         except BadInput as bad:
             self.metrics.count_response("chat", bad.status)
             return _openai_error(bad.status, bad.message, "invalid_request_error", bad.field)
-        outcome: ChatOutcome = await perform(chat_completion(self.stack, chat, received), self.clients, self.cache)
+        outcome: ChatOutcome = await perform(chat_completion(self.stack, chat, received, request_id), self.clients,
+                                             self.cache, self._call_keys)
         self.metrics.count_response("chat", outcome.status)
         if outcome.completion is None:
-            resp = _openai_error(outcome.status, outcome.error_message or "", outcome.error_type or "api_error",
-                                 None, code=outcome.error_type)
-            if outcome.retry_after_s is not None:
-                retry_after = retry_after_header(outcome.retry_after_s)
-                resp = resp.with_headers(((b"retry-after", retry_after.encode("ascii")),))
-            return resp
-        c = outcome.completion
-        usage = c.usage
-        body = json_bytes({
-            "id": f"chatcmpl-llmdrill-{int(received * 1e6)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": c.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": c.text},
-                         "finish_reason": c.finish_reason}],
-            "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                      "total_tokens": usage.total_tokens},
-        })
-        return Response(200, body, headers=(
-            (b"x-llmdrill-provider", c.provider.encode("latin-1")),
-            (b"x-llmdrill-cache", _CACHE_HEADER[outcome.cache_hit]),
-            (b"x-llmdrill-attempts", str(outcome.attempts).encode("ascii"))))
+            body = chat_error_body(outcome.error_message or "", outcome.error_type or "api_error", None,
+                                   code=outcome.error_type)
+        else:
+            # "created" is wall-clock seconds by OpenAI's contract, not a reading of the stack's clock
+            body = chat_body(outcome, f"chatcmpl-llmdrill-{int(received * 1e6)}", int(time.time()))
+        return Response(outcome.status, json_bytes(body), headers=chat_headers(outcome))
 
     async def metrics_endpoint(self, request: Request) -> Response:
         return Response(200, self.metrics.render(), _METRICS_TYPE)
@@ -203,13 +172,13 @@ class Gateway:
         cache_up = await self.cache.ping() if self.config.cache.enabled else True
         # Still 200: the gateway answers (cache misses) without its cache; "degraded" says what is missing.
         return json_response({"status": "ok" if cache_up else "degraded",
-                              "providers": {n: _health_json(h) for n, h in health.items()},
+                              "providers": {n: health_json(h) for n, h in health.items()},
                               "cache": self.cache.status()})
 
     async def admin_get(self, request: Request) -> Response:
         if (denied := self._check_admin(request)) is not None:
             return denied
-        return json_response(self._admin_view())
+        return json_response(admin_view(self.stack, self.clock.now()))
 
     async def admin_put(self, request: Request) -> Response:
         if (denied := self._check_admin(request)) is not None:
@@ -218,7 +187,7 @@ class Gateway:
             self._apply_admin(read_json(request))
         except BadInput as bad:
             return _error(bad.status, bad.field, bad.message)
-        return json_response(self._admin_view())
+        return json_response(admin_view(self.stack, self.clock.now()))
 
     # -- gates -----------------------------------------------------------------
 
@@ -239,7 +208,7 @@ class Gateway:
         self.metrics.count_admission_shed(endpoint)
         return _error(429, None, f"the gateway is at its cap of {self.admission.cap} requests in flight "
                                  "(limits.max_in_flight); retry after the Retry-After seconds",
-                      "overloaded").with_headers(((b"retry-after", self._shed_retry_after),))
+                      "overloaded").with_headers(self._shed_retry_after)
 
     # -- admin -----------------------------------------------------------------
 
@@ -254,19 +223,6 @@ class Gateway:
             return _error(401, None, "missing or wrong bearer token", "unauthorized")
         return None
 
-    def _admin_view(self) -> dict[str, Any]:
-        now = self.clock.now()
-        mode = self.stack.mode_view(now)
-        return {
-            "provider": self.stack.router.override or "auto",
-            "conservation_mode": mode.conservation,
-            "degraded_mode": mode.degraded,
-            "breakers": {n: str(b.state(now)) for n, b in self.stack.breakers.items()},
-            "health": {n: _health_json(h) for n, h in self.stack.router.health(now).items()},
-            "quota": {n: {"remaining_requests": q.remaining_requests, "remaining_tokens": q.remaining_tokens}
-                      for n, q in self.stack.quota.items()},
-        }
-
     def _apply_admin(self, body: Any) -> None:
         change = parse_admin_change(body, self.stack.breakers)
         # the twin's timeline applies admin steps through the same function
@@ -275,11 +231,6 @@ class Gateway:
 
 _ENDPOINTS = {"/v1/appointments/parse": "parse", "/v1/chat/completions": "chat", "/admin/config": "admin",
               "/metrics": "metrics", "/healthz": "healthz"}
-
-
-def _health_json(h: Any) -> dict[str, Any]:
-    return {"state": str(h.state), "healthy": bool(h.healthy), "error_rate": round(float(h.error_rate), 4),
-            "latency_s": round(float(h.latency_s), 4)}
 
 
 def _with_reachable_providers(config: GatewayConfig, clients: Mapping[str, ProviderClient] | None) -> GatewayConfig:
@@ -295,7 +246,7 @@ def _with_reachable_providers(config: GatewayConfig, clients: Mapping[str, Provi
 
 
 def _openai_error(status: int, message: str, kind: str, param: str | None, code: str | None = None) -> Response:
-    return json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status)
+    return json_response(chat_error_body(message, kind, param, code), status)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

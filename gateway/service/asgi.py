@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from units.asgi import Receive, Scope, Send
 
 from .admission import Admission
 from .http import Headers, Request, Response, text_response
@@ -28,10 +30,6 @@ __all__ = ["AsgiRouter", "Handler", "Route"]
 
 log = logging.getLogger("llmdrill.gateway")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Request], Awaitable[Response]]
 Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[None]]
 ErrorHandler = Callable[[Request, Exception], Response]

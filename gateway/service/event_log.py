@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.observer import CallEvent, StateEvent
+from ..core.parse_outcome import ParseOutcome
 
 __all__ = ["EventLog"]
 
@@ -25,14 +26,14 @@ class EventLog:
     def on_call(self, e: CallEvent) -> None:
         self._write({"record": "call", "t_s": round(e.started_at - self._epoch, 6), "provider": e.provider,
                      "latency_s": round(e.latency_s, 6), "result": e.result, "status": e.status,
-                     "probe": e.probe})
+                     "probe": e.probe, "request_id": e.request_id})
 
     def on_state(self, e: StateEvent) -> None:
         self._write({"record": "event", "t_s": round(e.at - self._epoch, 6), "kind": e.kind,
                      "detail": e.detail})
 
-    def on_request(self, summary: Any) -> None:
-        return None
+    def on_request(self, summary: ParseOutcome) -> None:
+        return None   # the load generator records the user's view; the event log holds calls and states
 
     def _write(self, obj: dict[str, Any]) -> None:
         self._file.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")

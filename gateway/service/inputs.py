@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
+from ..core.call_key import REQUEST_ID_HEADER, parse_request_id
 from ..outcomes import ChatRequest, Message
 from .http import Request
 
@@ -25,6 +26,7 @@ __all__ = [
     "prompt_of",
     "read_json",
     "reference_date_of",
+    "request_id_of",
     "text_of",
 ]
 
@@ -47,6 +49,24 @@ class BadInput(Exception):
     def __init__(self, status: int, field: str, message: str) -> None:
         super().__init__(message)
         self.status, self.field, self.message = status, field, message
+
+
+_REQUEST_ID = REQUEST_ID_HEADER.encode("ascii")
+
+
+def request_id_of(request: Request) -> int | None:
+    """The harness's request id (``x-llmdrill-request-id``), None when the client sent none.
+
+    A malformed one is a 400 naming the header, not ignored: only llmdrill's load generator sends it,
+    and a run whose ids were silently dropped could no longer be compared call for call with the twin.
+    """
+    text = request.header(_REQUEST_ID)
+    if text is None:
+        return None
+    try:
+        return parse_request_id(text)
+    except ValueError as exc:
+        raise BadInput(400, REQUEST_ID_HEADER, str(exc)) from None
 
 
 def read_json(request: Request) -> Any:

@@ -1,8 +1,13 @@
 """Perform a flow's effects with real I/O: httpx, Redis, ``asyncio.sleep``.
 
-The only place in the live gateway that awaits.  A provider client that raises
-something outside the typed hierarchy is turned into a ``BAD_RESPONSE`` failure:
-whatever an upstream does, the request path gets a value, never an exception.
+The only place in the live gateway that awaits.  Provider clients answer with a
+value (``Completion | ProviderFailure``); one that raises all the same has a bug,
+and its call becomes a ``BAD_RESPONSE`` failure: whatever an upstream or a client
+does, the request path gets a value, never an exception.
+
+With ``call_keys`` on (``harness.call_keys``), the n-th provider call of a flow
+for a request with an id goes out with ``call_key(request_id, n)``: the key the
+twin's interpreter (``sim/interpreter.py``) gives the same call.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.call_key import call_key
 from ..core.effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
-from ..errors import ProviderError
 from ..outcomes import Completion, FailureKind, ProviderFailure
 from ..providers.base import ProviderClient
 from .cache_backends import CacheBackend
@@ -23,8 +28,11 @@ __all__ = ["perform"]
 log = logging.getLogger("llmdrill.gateway")
 
 
-async def perform(flow: Flow, clients: Mapping[str, ProviderClient], cache: CacheBackend) -> Any:
+async def perform(
+    flow: Flow, clients: Mapping[str, ProviderClient], cache: CacheBackend, call_keys: bool = False
+) -> Any:
     result: Any = None
+    calls = 0   # the flow's CallProvider effects so far: the n of call_key
     while True:
         try:
             effect = flow.send(result)
@@ -33,7 +41,9 @@ async def perform(flow: Flow, clients: Mapping[str, ProviderClient], cache: Cach
         if isinstance(effect, CacheGet):
             result = cache.get_now(effect.key) if cache.synchronous else await cache.get(effect.key)
         elif isinstance(effect, CallProvider):
-            result = await _call(clients, effect)
+            key = call_key(effect.request_id, calls) if call_keys and effect.request_id is not None else None
+            calls += 1
+            result = await _call(clients, effect, key)
         elif isinstance(effect, CacheSet):
             if cache.synchronous:
                 cache.set_now(effect.key, effect.value, effect.ttl_s)
@@ -47,12 +57,14 @@ async def perform(flow: Flow, clients: Mapping[str, ProviderClient], cache: Cach
             raise TypeError(f"unknown effect {effect!r}")
 
 
-async def _call(clients: Mapping[str, ProviderClient], effect: CallProvider) -> Completion | ProviderFailure:
+async def _call(
+    clients: Mapping[str, ProviderClient], effect: CallProvider, key: int | None
+) -> Completion | ProviderFailure:
     client = clients[effect.provider]
     try:
-        return await client.complete(effect.request, effect.timeout_s)
-    except ProviderError as exc:
-        return exc.failure
+        if key is None:   # the plain two-argument call: a harness feature must not reach other clients
+            return await client.call(effect.request, effect.timeout_s)
+        return await client.call(effect.request, effect.timeout_s, key)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # a client bug must not become a 500 with a traceback

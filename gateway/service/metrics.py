@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ..core.observer import CallEvent, StateEvent
-from ..core.pipeline import ParseOutcome
+from ..core.parse_outcome import ParseOutcome
 from ..core.stack import Stack
 from ..outcomes import FailureKind
 
@@ -136,8 +136,8 @@ class GatewayMetrics:
         if e.kind == "shed":
             self._child(self.shed, str(e.detail.get("provider"))).inc()
 
-    def on_request(self, summary: Any) -> None:
-        if not isinstance(summary, ParseOutcome) or summary.probe:   # gold probes are not users
+    def on_request(self, summary: ParseOutcome) -> None:
+        if summary.probe:   # gold probes are not users
             return
         for agent, seconds in summary.agents.items():
             self._child(self.agent_duration, agent).observe(seconds)

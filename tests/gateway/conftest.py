@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from gateway.config import load_config
-from gateway.errors import error_for
 from gateway.outcomes import ChatRequest, Completion, FailureKind, ProviderFailure, Usage
 from gateway.service.app import Gateway, create_app
 
@@ -36,16 +35,19 @@ class ScriptedClient:
         self.model = f"{name}-model"
         self.behaviour = behaviour or answer
         self.calls: list[ChatRequest] = []
+        #: the call key each call came with (None: the gateway sent none)
+        self.keys: list[int | None] = []
 
-    async def complete(self, request: ChatRequest, timeout_s: float) -> Completion:
+    async def call(
+        self, request: ChatRequest, timeout_s: float, call_key: int | None = None
+    ) -> Completion | ProviderFailure:
         self.calls.append(request)
+        self.keys.append(call_key)
         out = self.behaviour(self.name, request)
         if isinstance(out, FailureKind):
             status = {FailureKind.SERVER_ERROR: 500, FailureKind.RATE_LIMITED: 429,
                       FailureKind.OVERLOADED: 529}.get(out)
             out = ProviderFailure(self.name, out, "scripted failure", status)
-        if isinstance(out, ProviderFailure):
-            raise error_for(out)
         return out
 
 

@@ -67,3 +67,12 @@ def test_a_bad_config_is_a_clear_error_not_a_traceback(tmp_path: pytest.TempPath
     assert proc.returncode == 2
     assert "breakr: unknown field (did you mean 'breaker'?)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_a_clear_error_not_a_traceback(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import main
+
+    assert main(["--port", port]) == 2
+    err = capsys.readouterr().err
+    assert f"--port: expected 0..65535, got {port}" in err and "Traceback" not in err

@@ -196,12 +196,12 @@ def test_past_the_in_flight_cap_requests_are_shed_with_429_and_retry_after() -> 
     async def go() -> None:
         async with serve({"limits": {"max_in_flight": 3, "shed_retry_after": "2s"}}) as (client, gw, clients):
             for c in clients.values():
-                original = c.complete
+                original = c.call
 
                 async def slow(request: Any, timeout_s: float, original: Any = original) -> Any:
                     await release.wait()
                     return await original(request, timeout_s)
-                c.complete = slow  # type: ignore[method-assign]
+                c.call = slow  # type: ignore[method-assign]
             tasks = [asyncio.create_task(client.post(CHAT, json=_chat(f"hola {i}"))) for i in range(3)]
             while gw.admission.in_flight < 3:
                 await asyncio.sleep(0.01)

@@ -37,7 +37,7 @@ from gateway.errors import (
     RateLimited,
     ServerError,
 )
-from gateway.outcomes import ChatRequest, FailureKind, Message
+from gateway.outcomes import ChatRequest, FailureKind, Message, ProviderFailure
 
 
 def fail(
@@ -403,9 +403,9 @@ def test_base_url_with_trailing_slash(spec: Spec) -> None:
 def test_post_json_caps_the_body() -> None:
     from gateway.providers import post_json
 
-    async def go() -> None:
+    async def go() -> object:
         async with httpx.AsyncClient() as http:
-            await post_json(
+            return await post_json(
                 http,
                 provider="p",
                 url=BASE + "/x",
@@ -417,8 +417,9 @@ def test_post_json_caps_the_body() -> None:
 
     with respx.mock() as router:
         router.post(BASE + "/x").mock(return_value=httpx.Response(200, content=b"x" * 5000))
-        with pytest.raises(BadResponse, match="larger than 1000 bytes"):
-            asyncio.run(go())
+        failure = asyncio.run(go())
+    assert isinstance(failure, ProviderFailure)
+    assert failure.kind is FailureKind.BAD_RESPONSE and "larger than 1000 bytes" in failure.message
 
 
 @pytest.mark.parametrize(

@@ -1,26 +1,44 @@
-"""The gateway's one typed configuration, with the runbook's defaults.
+"""The gateway's settings as typed models, with the runbook's defaults.
 
-Sources, later ones winning: the defaults below, a YAML file, scenario ``stack:``
-overrides (a nested mapping of the same shape), then the environment
-(``LLM_PROVIDER``, ``LLMDRILL_<PROVIDER>_URL``, ``<PROVIDER>_API_KEY``).
-Every duration is written as "10s"/"500ms"/... and multiplied by ``time_scale``
-when the stack is built, so a compressed scenario compresses the stack with it.
+One model per section of the config file (``breaker:``, ``retries:``, ...);
+``GatewayConfig`` is the whole.  Every duration is written as "10s"/"500ms"/...
+and multiplied by ``time_scale`` when the stack is built, so a compressed
+scenario compresses the stack with it.  Where the values come from is
+``loading``'s business.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
-from .durations import parse_duration
-from .outcomes import PROVIDERS
+from ..durations import parse_duration
+from ..outcomes import PROVIDERS
+
+__all__ = [
+    "AutoModeSettings",
+    "BreakerSettings",
+    "CacheSettings",
+    "Duration",
+    "FallbackSettings",
+    "Flag",
+    "GatewayConfig",
+    "GoldCaseSettings",
+    "GoldProbeSettings",
+    "HarnessSettings",
+    "LimitsSettings",
+    "ModeSettings",
+    "ProviderSettings",
+    "QueueSettings",
+    "RetrySettings",
+    "RouterSettings",
+    "SimilaritySettings",
+    "suggest",
+]
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 #: true or false only: pydantic would otherwise take 1, 0, "yes" and "off" as booleans
@@ -154,6 +172,17 @@ class GoldProbeSettings(_Strict):
     cases: list[GoldCaseSettings] = Field(default_factory=list, max_length=10_000)
 
 
+class HarnessSettings(_Strict):
+    """What the gateway does only for the llmdrill harness, off unless the harness turns it on.
+
+    ``call_keys``: send each provider call the ``x-llmdrill-call-key`` header (``gateway.core.call_key``)
+    of a request that came with ``x-llmdrill-request-id``, so llmdrill's fakes draw the call's fate as the
+    twin does.  Only those fakes understand it: a gateway pointed at real providers keeps it off.
+    """
+
+    call_keys: Flag = False
+
+
 class LimitsSettings(_Strict):
     """What one client, or too many, may take of the gateway process.
 
@@ -198,12 +227,8 @@ class GatewayConfig(_Strict):
     fallback: FallbackSettings = FallbackSettings()
     gold_probe: GoldProbeSettings = GoldProbeSettings()
     limits: LimitsSettings = LimitsSettings()
+    harness: HarnessSettings = HarnessSettings()
 
-    def primary_provider(self) -> str:
-        """The provider most requests go to: the pinned one, else the heaviest weight."""
-        if self.provider in self.providers:
-            return self.provider
-        return max(self.providers, key=lambda name: self.providers[name].weight)
     time_scale: float = Field(default=1.0, gt=0.0, le=100.0)
     seed: int = 0
     admin_token: str | None = Field(default=None, repr=False)
@@ -218,7 +243,7 @@ class GatewayConfig(_Strict):
         merged: dict[str, Any] = {k: dict(v) for k, v in _DEFAULT_PROVIDERS.items()}
         for name, entry in value.items():
             if name not in PROVIDERS:
-                raise ValueError(f"unknown provider {name!r}{_suggest(str(name), PROVIDERS)}")
+                raise ValueError(f"unknown provider {name!r}{suggest(str(name), PROVIDERS)}")
             if isinstance(entry, ProviderSettings):
                 entry = entry.model_dump(exclude_unset=True)
             if entry is None:
@@ -239,137 +264,20 @@ class GatewayConfig(_Strict):
     @classmethod
     def _known_override(cls, value: str) -> str:
         if value not in (*PROVIDERS, "auto"):
-            raise ValueError(f"unknown provider {value!r}{_suggest(value, (*PROVIDERS, 'auto'))}")
+            raise ValueError(f"unknown provider {value!r}{suggest(value, (*PROVIDERS, 'auto'))}")
         return value
 
     def scaled(self, seconds: float) -> float:
         return seconds * self.time_scale
 
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message names each bad field."""
-
-    def __init__(self, where: str, problems: list[str]) -> None:
-        self.where = where
-        self.problems = problems
-        super().__init__("\n".join(f"{where}: {p}" for p in problems))
+    def primary_provider(self) -> str:
+        """The provider most requests go to: the pinned one, else the heaviest weight."""
+        if self.provider in self.providers:
+            return self.provider
+        return max(self.providers, key=lambda name: self.providers[name].weight)
 
 
-def _suggest(name: str, valid: tuple[str, ...] | list[str]) -> str:
+def suggest(name: str, valid: tuple[str, ...] | list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the valid name nearest ``name``, or nothing."""
     close = difflib.get_close_matches(name, list(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _deep_merge(dict(out[key]), value)
-        else:
-            out[key] = value
-    return out
-
-
-def _known_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
-    current: Any = model
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            current = ann
-        elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
-            current = args[-1]   # dict[str, Model]: the next path part is the key
-        else:
-            return []
-    return list(getattr(current, "model_fields", {}))
-
-
-def _describe(exc: ValidationError) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = ".".join(str(p) for p in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            parent = loc[:-1]
-            if parent and parent[0] == "providers" and len(parent) == 2:
-                valid = list(ProviderSettings.model_fields)
-            else:
-                valid = _known_fields(GatewayConfig, parent)
-            problems.append(f"{path}: unknown field{_suggest(str(loc[-1]), valid)}")
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}: {msg}")
-    return problems
-
-
-def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> GatewayConfig:
-    if not isinstance(data, Mapping):
-        raise ConfigError(where, [f"expected a mapping of settings, got {type(data).__name__}"])
-    try:
-        return GatewayConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ConfigError(where, _describe(exc)) from None
-
-
-def load_config(
-    path: str | Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> GatewayConfig:
-    """Defaults ← YAML file ← overrides ← environment."""
-    data: dict[str, Any] = {}
-    where = "config"
-    if path is not None:
-        where = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(where, ["file not found"]) from None
-        except (IsADirectoryError, PermissionError) as exc:
-            raise ConfigError(where, [str(exc.strerror or exc)]) from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(where, [f"not UTF-8 text (byte {exc.start})"]) from None
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f"line {mark.line + 1}: " if mark is not None else ""
-            raise ConfigError(where, [f"{line}invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(where, [f"expected a mapping at the top level, got {type(loaded).__name__}"])
-        data = loaded
-    if overrides:
-        data = _deep_merge(data, overrides)
-    env = os.environ if environ is None else environ
-    data = _deep_merge(data, _from_environment(env))
-    return config_from_mapping(data, where)
-
-
-def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if env.get("LLM_PROVIDER"):
-        out["provider"] = env["LLM_PROVIDER"].strip().lower()
-    providers: dict[str, Any] = {}
-    for name in PROVIDERS:
-        entry: dict[str, Any] = {}
-        url = env.get(f"LLMDRILL_{name.upper()}_URL")
-        if url:
-            entry["url"] = url
-        key_var = {"qwen": "DASHSCOPE_API_KEY", "claude": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}[name]
-        key = env.get(f"LLMDRILL_{name.upper()}_API_KEY") or env.get(key_var)
-        if key:
-            entry["api_key"] = key
-        if entry:
-            providers[name] = entry
-    if providers:
-        out["providers"] = providers
-    if env.get("LLMDRILL_ADMIN_TOKEN"):
-        out["admin_token"] = env["LLMDRILL_ADMIN_TOKEN"]
-    return out
