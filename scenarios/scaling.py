@@ -196,10 +196,10 @@ def scale_rule(rule: FaultRule, k: float) -> FaultRule:
         raw[rule.effect] = _scale_effect(raw[rule.effect], keys, k)
     if rule.effect == "quota" and isinstance(raw.get("quota"), dict):
         raw["quota"] = _scale_quota(raw["quota"], k)
-    if rule.effect == "stream" and isinstance(raw.get("stream"), dict):
-        rate = raw["stream"].get("tokens_per_s")
+    if rule.effect in ("stream", "service") and isinstance(raw.get(rule.effect), dict):
+        rate = raw[rule.effect].get("tokens_per_s")
         if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0:
-            raw["stream"]["tokens_per_s"] = run_rate(rate, k)
+            raw[rule.effect]["tokens_per_s"] = run_rate(rate, k)
     return replace(rule, at_s=rule.at_s * k, until_s=_until(rule.until_s, k), rule=freeze(raw))
 
 

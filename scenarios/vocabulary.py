@@ -50,6 +50,7 @@ FAULT_EFFECTS: tuple[str, ...] = (
     "stream",
     "quota",
     "capacity",
+    "service",
     "network",
 )
 FAULT_KEYS: tuple[str, ...] = (
@@ -67,6 +68,7 @@ FAULT_EFFECT_DURATION_KEYS: dict[str, frozenset[str]] = {
     "latency": frozenset({"value", "min", "max", "mean", "std", "p50", "p95", "values"}),
     "error": frozenset({"retry_after"}),
     "stream": frozenset({"ttft", "duration"}),
+    "service": frozenset({"ttft"}),
 }
 NETWORK_KEYS: tuple[str, ...] = ("at", "until", "provider", "toxic", "stream", "toxicity", "label")
 ADMIN_KEYS: tuple[str, ...] = ("provider", "conservation_mode", "degraded_mode")

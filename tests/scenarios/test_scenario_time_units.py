@@ -42,6 +42,7 @@ stack:
 faults:
   - {{at: {at}s, provider: qwen, quota: {{rpm: {rpm}, tpm: {tpm}{window}}}}}
   - {{at: {at}s, provider: claude, stream: {{tokens_per_s: {tokens}, ttft: 2s}}}}
+  - {{at: {at}s, provider: openai, service: {{concurrency: 3, queue: 5, tokens_per_s: {tokens}, ttft: 300ms}}}}
 network:
   - {{at: {at}s, provider: openai, toxic: bandwidth, rate: {kbps}KB/s}}
 """
@@ -124,6 +125,13 @@ def test_plans_at_two_scales_agree_per_scenario_window(scenario: Scenario, spans
     # tokens per stream: rate × its duration (the time to first token scales like every duration)
     per_ttft = {s: t["tokens_per_s"] * t["ttft"] for s, t in tokens.items()}
     assert per_ttft[0.1] == pytest.approx(per_ttft[1.0])
+    # a provider's service model: its slots and queue are counts, its ttft a duration, its tokens/s a rate,
+    # so a slot serves as many tokens per scenario second at any scale
+    service = {s: p.run.faults[2].rule["service"] for s, p in plans.items()}
+    assert service[0.1]["concurrency"] == service[1.0]["concurrency"] == 3
+    assert service[0.1]["queue"] == service[1.0]["queue"] == 5
+    assert service[0.1]["ttft"] / 0.1 == pytest.approx(service[1.0]["ttft"])
+    assert service[0.1]["tokens_per_s"] * 0.1 == pytest.approx(service[1.0]["tokens_per_s"])
     rates = {s: p.run.network[0].attributes["rate"] for s, p in plans.items()}
     assert rates[0.1] * 0.1 == pytest.approx(rates[1.0])  # bytes per scenario second
     # Little's law: concurrency = arrival rate (×1/s) × time in the system (×s)
