@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from .columns import BoolArray, FloatArray, RequestColumns, mask, request_columns
 from .records import EventRecord, RequestRecord
 from .rules import GOLD_PROBE_EVENT
 from .runinfo import RunInfo
@@ -77,19 +80,28 @@ class Correctness:
         return text
 
 
+#: where an answer came from, first match wins: (source, the record's flag); none of them is "llm"
+_SOURCE_FLAGS = (("cache", "cache_hit"), ("fallback", "fallback"), ("degraded", "degraded"))
+
+
 def source_of(r: RequestRecord) -> str:
-    if r.cache_hit:
-        return "cache"
-    if r.fallback:
-        return "fallback"
-    if r.degraded:
-        return "degraded"
-    return "llm"
+    return next((src for src, flag in _SOURCE_FLAGS if getattr(r, flag)), "llm")
 
 
-def _share(label: str, records: Iterable[RequestRecord]) -> Share:
-    judged = [r for r in records if r.correct is not None]
-    return Share(label, len(judged), sum(r.correct is True for r in judged))
+def _sources(cols: RequestColumns) -> dict[str, BoolArray]:
+    """Rows of each source, as ``source_of`` would say of each record."""
+    rest = np.ones(len(cols), dtype=np.bool_)
+    out: dict[str, BoolArray] = {}
+    for src, flag in _SOURCE_FLAGS:
+        out[src] = rest & cols.flags[flag]
+        rest = rest & ~cols.flags[flag]
+    out["llm"] = rest
+    return out
+
+
+def _share(label: str, cols: RequestColumns, rows: BoolArray) -> Share:
+    judged = int(np.count_nonzero(rows & cols.known("correct")))
+    return Share(label, judged, int(np.count_nonzero(rows & cols.truthy("correct"))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,37 +111,44 @@ class _Span:
     end_s: float
     closed: bool  # a fault window includes its end; a phase ends where the next begins
 
-    def holds(self, t: float) -> bool:
-        return self.start_s <= t <= self.end_s if self.closed else self.start_s <= t < self.end_s
+    def holds(self, t: FloatArray) -> BoolArray:
+        return mask((self.start_s <= t) & ((t <= self.end_s) if self.closed else (t < self.end_s)))
 
 
-def _spans(info: RunInfo, end_s: float) -> list[tuple[str, Callable[[float], bool]]]:
+def _spans(info: RunInfo, end_s: float) -> list[tuple[str, Callable[[FloatArray], BoolArray]]]:
     if info.phases:
         phases = [_Span(p.name, p.at_s, end_s if p.until_s is None else p.until_s, False) for p in info.phases]
         return [(p.label, p.holds) for p in phases]
     if not info.faults:
         return []
     faults = [_Span(f"fault {f.index}: {f.label or f.provider}", f.at_s, f.end(end_s), True) for f in info.faults]
-    return [("outside faults", lambda t: not any(f.holds(t) for f in faults))] + [(f.label, f.holds) for f in faults]
+
+    def outside(t: FloatArray) -> BoolArray:
+        return mask(~np.logical_or.reduce([f.holds(t) for f in faults]))
+
+    spans: list[tuple[str, Callable[[FloatArray], BoolArray]]] = [("outside faults", outside)]
+    return spans + [(f.label, f.holds) for f in faults]
 
 
-def _examples(requests: Sequence[RequestRecord], prompts: Mapping[str, str]) -> tuple[WrongExample, ...]:
-    wrong = sorted((r for r in requests if r.wrong), key=lambda r: (r.intended_s, r.id))
-    if not wrong:
+def _examples(cols: RequestColumns, prompts: Mapping[str, str]) -> tuple[WrongExample, ...]:
+    rows = np.flatnonzero(cols.flags["wrong"])
+    if not rows.size:
         return ()
+    wrong = rows[np.lexsort((cols.id[rows], cols.intended_s[rows]))].tolist()
+    sources = _sources(cols)
     # the first wrong answer from each source, then others spread over the run
-    picked: list[RequestRecord] = []
+    picked: list[int] = []
     for src in SOURCES:
-        first = next((r for r in wrong if source_of(r) == src), None)
+        first = next((i for i in wrong if sources[src][i]), None)
         if first is not None:
             picked.append(first)
     step = max(len(wrong) // MAX_EXAMPLES, 1)
-    for r in wrong[::step]:
+    for i in wrong[::step]:
         if len(picked) >= MAX_EXAMPLES:
             break
-        if r not in picked:
-            picked.append(r)
-    picked.sort(key=lambda r: (r.intended_s, r.id))
+        if i not in picked:
+            picked.append(i)
+    records = sorted((cols.record(i) for i in picked), key=lambda r: (r.intended_s, r.id))
     return tuple(
         WrongExample(
             r.id,
@@ -141,30 +160,30 @@ def _examples(requests: Sequence[RequestRecord], prompts: Mapping[str, str]) -> 
             source_of(r),
             r.provider,
         )
-        for r in picked[:MAX_EXAMPLES]
+        for r in records[:MAX_EXAMPLES]
     )
 
 
 def correctness(
     info: RunInfo,
-    requests: Sequence[RequestRecord],
+    requests: Iterable[RequestRecord],
     events: Sequence[EventRecord],
     end_s: float,
     prompts: Mapping[str, str] | None = None,
 ) -> Correctness:
-    providers = sorted({r.provider for r in requests if r.provider is not None and r.correct is not None})
+    cols = request_columns(requests)
+    judged = cols.known("correct")
+    everyone = np.ones(len(cols), dtype=np.bool_)
+    providers = sorted(p for p in cols.names["provider"] if np.any(judged & cols.provider_is(p)))
     probes = [e for e in events if e.kind == GOLD_PROBE_EVENT]
     verdicts = [e.detail.get("correct") for e in probes]
+    sources = _sources(cols)
     return Correctness(
-        overall=_share("overall", requests),
-        by_phase=tuple(
-            _share(name, (r for r in requests if inside(r.intended_s))) for name, inside in _spans(info, end_s)
-        ),
-        by_provider=tuple(_share(p, (r for r in requests if r.provider == p)) for p in providers),
-        by_source=tuple(
-            share for share in (_share(s, (r for r in requests if source_of(r) == s)) for s in SOURCES) if share.judged
-        ),
+        overall=_share("overall", cols, everyone),
+        by_phase=tuple(_share(name, cols, inside(cols.intended_s)) for name, inside in _spans(info, end_s)),
+        by_provider=tuple(_share(p, cols, cols.provider_is(p)) for p in providers),
+        by_source=tuple(share for share in (_share(s, cols, sources[s]) for s in SOURCES) if share.judged),
         probe=Share("gold probe", sum(isinstance(v, bool) for v in verdicts), sum(v is True for v in verdicts)),
         probe_unanswered=sum(not isinstance(v, bool) for v in verdicts),
-        examples=_examples(requests, prompts or {}),
+        examples=_examples(cols, prompts or {}),
     )

@@ -22,6 +22,8 @@ a provider call is observed when it ends (``t_s + latency_s``), a user request w
   fires again on the evidence observed since the fault's start alone; minus the start.  An alert still
   firing on an earlier fault's records is not a detection of this one, and a window that straddles the
   start does not count the records from before it as evidence.
+- The result model is ``reports.evaluation``, the samples ``reports.samples``; this module is the
+  windows over them.  Its names are re-exported here, where callers have always found them.
 - Cost: O(records log records + points) per rule for counts, rates and averages (cumulative sums over
   time-sorted samples, windows found by ``searchsorted``); p95 sorts each window's slice.  Queries by
   span (``firing_during``) are O(log points).
@@ -33,15 +35,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from .columns import call_columns, request_columns
+from .evaluation import FIRED, NO_DATA, SILENT, Detection, Evaluation, RuleEvaluation, RulePoint
 from .modes import mode_spans
+from .percentile import percentile
 from .records import CallRecord, EventRecord, RequestRecord
 from .rules import DEFAULT_RULES, Rule
 from .runinfo import FaultWindow
+from .samples import rule_samples
 
 __all__ = [
     "FIRED",
@@ -64,134 +69,6 @@ MAX_POINTS = 20_000
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: What a rule did in a span: fired; was evaluable and did not fire; had no evaluable point.
-FIRED, SILENT, NO_DATA = "fired", "did not fire", "no data"
-
-
-def percentile(values: Sequence[float] | FloatArray, q: float) -> float:
-    """Exact percentile ``q`` (0-100) of raw values, linear interpolation (numpy ``method="linear"``)."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
-        raise ValueError("percentile of no values")
-    return float(np.percentile(arr, q, method="linear"))
-
-
-@dataclass(frozen=True, slots=True)
-class RulePoint:
-    t_s: float
-    value: float | None  # None: nothing to aggregate in the window
-    threshold: float
-    samples: int
-    firing: bool
-    evaluable: bool = True  # enough samples to judge (False: "no data" at this point)
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    fault: int
-    at_s: float
-    detected_s: float | None
-    time_to_detect_s: float | None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class RuleEvaluation:
-    rule: Rule
-    points: tuple[RulePoint, ...]
-    intervals: tuple[tuple[float, float], ...]
-    detections: tuple[Detection, ...]
-    # prefix counts over the points, for O(log n) span queries (severity asks once per window)
-    _t: FloatArray = field(repr=False)
-    _firing_before: IntArray = field(repr=False)
-    _evaluable_before: IntArray = field(repr=False)
-
-    @classmethod
-    def of(
-        cls, rule: Rule, points: Sequence[RulePoint], detections: Sequence[Detection]
-    ) -> RuleEvaluation:
-        t = np.fromiter((p.t_s for p in points), dtype=np.float64, count=len(points))
-        firing = np.fromiter((p.firing for p in points), dtype=np.int64, count=len(points))
-        evaluable = np.fromiter((p.evaluable for p in points), dtype=np.int64, count=len(points))
-        zero = np.zeros(1, dtype=np.int64)
-        return cls(
-            rule,
-            tuple(points),
-            _intervals(points),
-            tuple(detections),
-            t,
-            np.concatenate([zero, np.cumsum(firing)]),
-            np.concatenate([zero, np.cumsum(evaluable)]),
-        )
-
-    @property
-    def fired(self) -> bool:
-        return bool(self.intervals)
-
-    @property
-    def first_fired_s(self) -> float | None:
-        return self.intervals[0][0] if self.intervals else None
-
-    @property
-    def evaluable(self) -> bool:
-        """Whether any point had enough samples to judge."""
-        return bool(self._evaluable_before[-1])
-
-    @property
-    def status(self) -> str:
-        return FIRED if self.fired else SILENT if self.evaluable else NO_DATA
-
-    def _range(self, start_s: float, end_s: float) -> tuple[int, int]:
-        a = int(np.searchsorted(self._t, start_s, side="left"))
-        b = int(np.searchsorted(self._t, end_s, side="right"))
-        return a, max(a, b)
-
-    def first_firing_at_or_after(self, t_s: float) -> float | None:
-        a = int(np.searchsorted(self._t, t_s, side="left"))
-        later = np.flatnonzero(self._firing_before[a + 1 :] > self._firing_before[a])
-        return None if later.size == 0 else float(self._t[a + int(later[0])])
-
-    def firing_during(self, start_s: float, end_s: float) -> bool:
-        """Whether any firing point falls in ``[start_s, end_s]``."""
-        a, b = self._range(start_s, end_s)
-        return bool(self._firing_before[b] - self._firing_before[a])
-
-    def evaluable_during(self, start_s: float, end_s: float) -> bool:
-        a, b = self._range(start_s, end_s)
-        return bool(self._evaluable_before[b] - self._evaluable_before[a])
-
-    def status_during(self, start_s: float, end_s: float) -> str:
-        if self.firing_during(start_s, end_s):
-            return FIRED
-        return SILENT if self.evaluable_during(start_s, end_s) else NO_DATA
-
-    def detection(self, fault: int) -> Detection | None:
-        for d in self.detections:
-            if d.fault == fault:
-                return d
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    step_s: float
-    end_s: float
-    rules: tuple[RuleEvaluation, ...]
-
-    def rule(self, rule_id: str) -> RuleEvaluation | None:
-        for r in self.rules:
-            if r.rule.id == rule_id:
-                return r
-        return None
-
-    def firing_during(self, start_s: float, end_s: float) -> tuple[str, ...]:
-        return tuple(r.rule.id for r in self.rules if r.firing_during(start_s, end_s))
-
-    def runbook_firing_during(self, start_s: float, end_s: float) -> tuple[str, ...]:
-        """Only the runbook's own rules: P4 by the runbook's letter knows no added alert."""
-        return tuple(
-            r.rule.id for r in self.rules if r.rule.origin == "runbook" and r.firing_during(start_s, end_s)
-        )
-
 
 def degraded_spans(
     events: Sequence[EventRecord], end_s: float, always: bool = False
@@ -200,82 +77,6 @@ def degraded_spans(
     if always:
         return ((-math.inf, math.inf),)
     return mode_spans(events, "degraded", end_s)
-
-
-def _observed_at(rec: RequestRecord | CallRecord) -> float:
-    if isinstance(rec, CallRecord):
-        return rec.t_s + max(rec.latency_s, 0.0)
-    return rec.intended_s + (rec.latency_s if rec.latency_s is not None and rec.latency_s > 0 else 0.0)
-
-
-def _in_population(rule: Rule, r: RequestRecord) -> bool:
-    if r.sent_s is None:
-        return False
-    if rule.population == "llm_attempted":
-        return r.attempts > 0
-    if rule.population == "with_value":
-        return getattr(r, rule.value or "") is not None
-    if rule.population == "answered":
-        return r.status is not None and not r.shed
-    return True
-
-
-def _event_value(ev: EventRecord, rule: Rule) -> float | None:
-    """An event's number for an events rule: a bool as 0/1, a finite number as is, else not a sample
-    (a gold probe that got no answer has ``correct: null``: it is not judged)."""
-    v = ev.detail.get(rule.value or "")
-    if isinstance(v, bool):
-        return 1.0 if v else 0.0
-    if isinstance(v, int | float) and math.isfinite(v):
-        return float(v)
-    return None
-
-
-def _samples(
-    rule: Rule, requests: Sequence[RequestRecord], calls: Sequence[CallRecord], events: Sequence[EventRecord] = ()
-) -> tuple[FloatArray, FloatArray]:
-    """(observation times, values) sorted by time: the raw values for p95/avg, 0/1 for rate/count."""
-    times: list[float] = []
-    values: list[float] = []
-    if rule.source == "events":
-        for e in events:
-            sample = _event_value(e, rule) if e.kind == rule.event_kind else None
-            if sample is not None:
-                times.append(e.t_s)
-                values.append(sample)
-    elif rule.source == "calls":
-        for c in calls:
-            if rule.aggregation in ("p95", "avg"):
-                v = getattr(c, rule.value or "latency_s")
-                if v is None:
-                    continue
-                times.append(_observed_at(c))
-                values.append(float(v))
-            else:
-                assert rule.match is not None
-                hit = c.result in rule.match.results or (
-                    c.status is not None and c.status in rule.match.statuses
-                )
-                times.append(_observed_at(c))
-                values.append(1.0 if hit else 0.0)
-    else:
-        for r in requests:
-            if not _in_population(rule, r):
-                continue
-            if rule.aggregation in ("p95", "avg"):
-                v = getattr(r, rule.value or "")
-                if v is None:
-                    continue
-                values.append(float(v))
-            else:
-                assert rule.match is not None
-                flag = bool(getattr(r, rule.match.flag)) if rule.match.flag else False
-                values.append(1.0 if flag else 0.0)
-            times.append(_observed_at(r))
-    t = np.asarray(times, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    order = np.argsort(t, kind="stable")
-    return t[order], v[order]
 
 
 def _window_values(
@@ -301,20 +102,6 @@ def _spans_mask(grid: FloatArray, spans: tuple[tuple[float, float], ...]) -> npt
     for a, b in spans:
         mask |= (grid >= a) & (grid <= b)
     return mask
-
-
-def _intervals(points: Sequence[RulePoint]) -> tuple[tuple[float, float], ...]:
-    out: list[tuple[float, float]] = []
-    start: float | None = None
-    for p in points:
-        if p.firing and start is None:
-            start = p.t_s
-        elif not p.firing and start is not None:
-            out.append((start, p.t_s))
-            start = None
-    if start is not None:
-        out.append((start, points[-1].t_s))
-    return tuple(out)
 
 
 def _judge(
@@ -369,7 +156,7 @@ def _evaluate_rule(
     spans: tuple[tuple[float, float], ...],
     events: Sequence[EventRecord] = (),
 ) -> RuleEvaluation:
-    times, values = _samples(rule, requests, calls, events)
+    times, values = rule_samples(rule, requests, calls, events)
     lo = np.searchsorted(times, grid - rule.window_s, side="right").astype(np.int64)
     hi = np.searchsorted(times, grid, side="right").astype(np.int64)
     degraded = _spans_mask(grid, spans)
@@ -400,8 +187,10 @@ def evaluate(
     degradation_mode: bool = False,
 ) -> Evaluation:
     """Evaluate every rule over the run; ``end_s`` defaults to the last observation."""
+    # once into columns, not once per rule (a no-op for a run read from disk)
+    requests, calls = request_columns(requests), call_columns(calls)
     if end_s is None:
-        last = [_observed_at(c) for c in calls] + [_observed_at(r) for r in requests]
+        last = [float(np.max(x.observed_s)) for x in (calls, requests) if len(x)]
         end_s = max(last, default=0.0)
     if not math.isfinite(end_s) or end_s < 0:
         raise ValueError(f"end of run must be a finite number of seconds >= 0, not {end_s!r}")

@@ -10,7 +10,7 @@ Metrics (denominators of rates):
   gateway answered, failures included (a user waited for them), and client timeouts (a user waited
   the whole timeout); sheds (429) and connection errors are not latency samples
   (``RequestRecord.timed``).  ``llm_latency`` provider calls; ``agent`` ``agent_s``.
-  Percentiles are exact (``reports.evaluate.percentile``).
+  Percentiles are exact (``reports.percentile``).  The arithmetic is ``reports.expect_metrics``.
 - ``rate(failed|ok|lost|shed)`` over sent requests (a shed is also failed);
   ``rate(fallback|degraded|cache_hit|conservation)`` over ok requests; ``rate(json_error)`` over sent
   requests that asked an LLM; ``rate(correct|validation_fp)`` over requests where it is known.
@@ -35,38 +35,40 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import difflib
-import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scenarios.expectations import (
-    After,
     AlertFires,
     AlertNeverFires,
-    Before,
     BreakerEnds,
     BreakerNeverOpens,
     BreakerOpens,
     Comparison,
-    During,
-    DuringFault,
     Expectation,
     ExpectationSyntaxError,
-    Metric,
     Ratio,
     RecoveryPasses,
-    Window,
     format_expectation,
-    format_window,
     metric_kind,
     parse_expectation,
 )
 
-from .evaluate import FIRED, Evaluation, RuleEvaluation, percentile
-from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
-from .runinfo import RunInfo
-from .severity import SeverityTimeline, severity_rank
+from .evaluation import FIRED, RuleEvaluation
+from .expect_metrics import (
+    RunData,
+    Undefined,
+    expectation_rates,
+    metric_value,
+    no_fault,
+    per_second,
+    show,
+    span_of,
+    values,
+)
+from .percentile import percentile
+from .severity import severity_rank
 
 __all__ = [
     "RECOVERY",
@@ -77,9 +79,6 @@ __all__ = [
     "check_expectations",
     "expectation_rates",
 ]
-
-#: Rates every report carries over the whole run, whether or not an expectation names them.
-HEADLINE_RATES = ("failed", "correct", "cache_hit", "fallback")
 
 #: The runbook's test_llm_recovery thresholds.
 RECOVERY = {"latency_p95_s": 5.0, "confidence_avg": 0.8, "requests_remaining": 50}
@@ -105,160 +104,8 @@ class ExpectationResult:
     rule: str | None = None  # the runbook rule it asserts, if any
 
 
-@dataclass(frozen=True, slots=True)
-class RunData:
-    """Everything an expectation may look at, on the report's time base."""
-
-    info: RunInfo
-    requests: Sequence[RequestRecord]
-    calls: Sequence[CallRecord]
-    events: Sequence[EventRecord]
-    evaluation: Evaluation
-    severity: SeverityTimeline
-    end_s: float
-
-
-class _Undefined(Exception):
-    """A metric with no value in its window (no data, unknown fault, division by zero)."""
-
-
 def asserted_rule(exp: Expectation) -> str | None:
     return exp.rule if isinstance(exp, AlertFires | AlertNeverFires) else None
-
-
-# --- windows and metrics ---------------------------------------------------------------------------
-
-
-def _span(window: Window | None, run: RunData) -> tuple[float, float]:
-    match window:
-        case None:
-            return 0.0, math.inf
-        case During(a, b):
-            return a, b
-        case DuringFault(i):
-            fault = run.info.fault(i)
-            if fault is None:
-                raise _Undefined(_no_fault(i, run))
-            return fault.at_s, fault.end(run.end_s)
-        case After(t):
-            return t, math.inf
-        case Before(t):
-            return 0.0, t - 1e-12
-    raise TypeError(f"not a window: {window!r}")
-
-
-def _no_fault(i: int, run: RunData) -> str:
-    have = ", ".join(str(f.index) for f in run.info.faults) or "none"
-    return f"no fault {i} in this run (faults: {have})"
-
-
-def _span_length(span: tuple[float, float], run: RunData) -> float:
-    start, end = span
-    return max(min(end, run.end_s) - start, 0.0)
-
-
-def _requests_in(run: RunData, span: tuple[float, float]) -> list[RequestRecord]:
-    a, b = span
-    return [r for r in run.requests if a <= r.intended_s <= b]
-
-
-def _calls_in(run: RunData, span: tuple[float, float], provider: str | None = None) -> list[CallRecord]:
-    a, b = span
-    return [c for c in run.calls if a <= c.t_s <= b and (provider is None or c.provider == provider)]
-
-
-def _values(arg: str, run: RunData, span: tuple[float, float]) -> list[float]:
-    if arg == "llm_latency":
-        return [c.latency_s for c in _calls_in(run, span)]
-    reqs = _requests_in(run, span)
-    if arg == "latency":
-        return [r.latency_s for r in reqs if r.timed and r.latency_s is not None]
-    if arg == "agent":
-        return [r.agent_s for r in reqs if r.agent_s is not None]
-    return [r.confidence for r in reqs if r.confidence is not None]
-
-
-def _rate(arg: str, reqs: list[RequestRecord]) -> float:
-    sent = [r for r in reqs if r.sent_s is not None]
-    if arg in ("failed", "ok", "lost"):
-        pop, hits = sent, [r for r in sent if r.outcome == arg]
-    elif arg == "shed":
-        pop, hits = sent, [r for r in sent if r.shed]
-    elif arg in ("fallback", "degraded", "cache_hit", "conservation"):
-        pop = [r for r in sent if r.outcome == OK]
-        hits = [r for r in pop if getattr(r, arg)]
-    elif arg == "json_error":
-        pop = [r for r in sent if r.attempts > 0]
-        hits = [r for r in pop if r.json_error]
-    else:
-        pop = [r for r in sent if getattr(r, arg) is not None]
-        hits = [r for r in pop if getattr(r, arg)]
-    if not pop:
-        raise _Undefined(f"no requests to take rate({arg}) over")
-    return len(hits) / len(pop)
-
-
-def _count(arg: str, reqs: list[RequestRecord]) -> int:
-    if arg == "requests":
-        return len(reqs)
-    if arg == "sent":
-        return sum(r.sent_s is not None for r in reqs)
-    outcome = {"ok": OK, "succeeded": OK, "failed": FAILED, "lost": LOST}.get(arg)
-    if outcome is not None:
-        return sum(r.outcome == outcome for r in reqs)
-    if arg == "shed":
-        return sum(r.shed for r in reqs)
-    return sum(bool(getattr(r, arg)) for r in reqs if r.outcome == OK or arg == "json_error")
-
-
-def _metric(metric: Metric, run: RunData) -> float | str:
-    span = _span(metric.window, run)
-    name, arg = metric.name, metric.arg
-    if name == "severity.max":
-        return run.severity.max_during(span[0], span[1])
-    if name == "calls":
-        return float(len(_calls_in(run, span, arg)))
-    if name == "upstream_amplification":
-        sent = sum(r.sent_s is not None for r in _requests_in(run, span))
-        if sent == 0:
-            raise _Undefined("no requests sent in the window")
-        return len(_calls_in(run, span, arg)) / sent
-    assert arg is not None
-    if name == "rate":
-        return _rate(arg, _requests_in(run, span))
-    if name == "count":
-        return float(_count(arg, _requests_in(run, span)))
-    values = _values(arg, run, span)
-    if not values:
-        raise _Undefined(f"no {arg} values in the window")
-    if name == "avg":
-        return sum(values) / len(values)
-    if name == "max":
-        return max(values)
-    return percentile(values, float(name[1:]))
-
-
-def _per_second(metric: Metric, run: RunData) -> float:
-    value = _metric(metric, run)
-    assert not isinstance(value, str)
-    if metric_kind(metric) != "count":
-        return value
-    length = _span_length(_span(metric.window, run), run)
-    if length <= 0:
-        raise _Undefined(f"the window of {metric.name} is empty")
-    return value / length
-
-
-def _show(value: float | str, kind: str) -> str:
-    if isinstance(value, str):
-        return value
-    if kind == "duration":
-        return f"{value:.3f}s"
-    if kind == "fraction":
-        return f"{value:.4g} ({value * 100:.2f}%)"
-    if kind == "count":
-        return f"{value:g}"
-    return f"{value:.4g}"
 
 
 # --- checks ----------------------------------------------------------------------------------------
@@ -266,16 +113,16 @@ def _show(value: float | str, kind: str) -> str:
 
 def _comparison(exp: Comparison, run: RunData) -> tuple[bool, str, str]:
     kind = metric_kind(exp.left)
-    expected = f"{exp.op} {_show(exp.value, kind)}"
+    expected = f"{exp.op} {show(exp.value, kind)}"
     if isinstance(exp.left, Ratio):
-        num, den = _per_second(exp.left.numerator, run), _per_second(exp.left.denominator, run)
+        num, den = per_second(exp.left.numerator, run), per_second(exp.left.denominator, run)
         if den == 0:
-            raise _Undefined(f"the denominator is 0 (numerator {num:.4g})")
+            raise Undefined(f"the denominator is 0 (numerator {num:.4g})")
         value: float | str = num / den
         observed = f"{value:.4g} ({num:.4g} vs {den:.4g})"
     else:
-        value = _metric(exp.left, run)
-        observed = _show(value, kind)
+        value = metric_value(exp.left, run)
+        observed = show(value, kind)
     if isinstance(value, str) or isinstance(exp.value, str):
         passed = _OPS[exp.op](severity_rank(str(value)), severity_rank(str(exp.value)))
     else:
@@ -290,7 +137,7 @@ def _anchor(fault: int | None, run: RunData) -> tuple[float, str]:
         fault = min(f.index for f in run.info.faults)
     f = run.info.fault(fault)
     if f is None:
-        raise _Undefined(_no_fault(fault, run))
+        raise Undefined(no_fault(fault, run))
     return f.at_s, f"fault {fault}"
 
 
@@ -300,7 +147,7 @@ def _alert(exp: AlertFires | AlertNeverFires, run: RunData) -> tuple[bool, str, 
         known = [r.rule.id for r in run.evaluation.rules]
         near = difflib.get_close_matches(exp.rule, known, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else f"; known rules: {', '.join(known)}"
-        raise _Undefined(f"unknown rule {exp.rule!r}{hint}")
+        raise Undefined(f"unknown rule {exp.rule!r}{hint}")
     first = rule.first_fired_s
     fired_text = f"first fired at {first:g}s" if first is not None else (
         "never fired" if rule.evaluable else "no data (never enough samples to judge)"
@@ -314,7 +161,7 @@ def _alert(exp: AlertFires | AlertNeverFires, run: RunData) -> tuple[bool, str, 
             return False, f"not detected after {what} ({at:g}s) on evidence from after it", expected
         return t - at <= exp.within_s, f"fired {t - at:g}s after {what} (at {t:g}s)", expected
     if exp.window is not None:
-        a, b = _span(exp.window, run)
+        a, b = span_of(exp.window, run)
         status = rule.status_during(a, min(b, run.end_s))
         observed = f"{status} in [{a:g}s, {min(b, run.end_s):g}s]"
         return (
@@ -368,15 +215,15 @@ def _recovery(run: RunData) -> tuple[bool, str, str]:
     span = (max(run.end_s - run.severity.window_s, 0.0), run.end_s)
     problems: list[str] = []
     seen: list[str] = []
-    latencies = [c.latency_s for c in _calls_in(run, span)]
-    if latencies:
+    latencies = values("llm_latency", run, span)
+    if latencies.size:
         p95 = percentile(latencies, 95)
         seen.append(f"llm p95 {p95:.3f}s")
         if not p95 < RECOVERY["latency_p95_s"]:
             problems.append(f"latency p95 {p95:.3f}s not < {RECOVERY['latency_p95_s']:g}s")
     else:
         problems.append("no LLM calls in the last window")
-    conf = [r.confidence for r in _requests_in(run, span) if r.confidence is not None]
+    conf = values("confidence", run, span).tolist()
     if conf:
         avg = sum(conf) / len(conf)
         seen.append(f"confidence {avg:.3f}")
@@ -419,7 +266,7 @@ def check_expectation(exp: Expectation | str, run: RunData) -> ExpectationResult
                 passed, observed, expected = _recovery(run)
             case _:
                 raise TypeError(f"not an expectation: {exp!r}")
-    except _Undefined as why:
+    except Undefined as why:
         return ExpectationResult(name, False, "undefined", str(why), rule=asserted_rule(exp))
     detail = f"observed {observed}, expected {expected}"
     return ExpectationResult(name, passed, observed, detail, expected, asserted_rule(exp))
@@ -427,37 +274,3 @@ def check_expectation(exp: Expectation | str, run: RunData) -> ExpectationResult
 
 def check_expectations(texts: Sequence[str], run: RunData) -> tuple[ExpectationResult, ...]:
     return tuple(check_expectation(t, run) for t in texts)
-
-
-def _metric_text(metric: Metric) -> str:
-    text = metric.name if metric.arg is None else f"{metric.name}({metric.arg})"
-    return text if metric.window is None else f"{text} {format_window(metric.window)}"
-
-
-def _rate_metrics(texts: Sequence[str]) -> list[Metric]:
-    out = [Metric("rate", arg) for arg in HEADLINE_RATES]
-    for text in texts:
-        try:
-            exp = parse_expectation(text)
-        except ExpectationSyntaxError:
-            continue
-        if isinstance(exp, Comparison):
-            sides = (exp.left.numerator, exp.left.denominator) if isinstance(exp.left, Ratio) else (exp.left,)
-            out += [m for m in sides if m.name == "rate"]
-    return out
-
-
-def expectation_rates(texts: Sequence[str], run: RunData) -> tuple[tuple[str, float | None], ...]:
-    """The headline rates and every rate the expectations name, as ``(text, value)``: what ``compare``
-    sets side by side.  A rate with nothing to count in its window is None."""
-    seen: dict[str, float | None] = {}
-    for metric in _rate_metrics(texts):
-        key = _metric_text(metric)
-        if key in seen:
-            continue
-        try:
-            value = _metric(metric, run)
-        except _Undefined:
-            value = None
-        seen[key] = value if isinstance(value, float) else None
-    return tuple(seen.items())

@@ -1,7 +1,8 @@
 """The runbook's rules as Prometheus alerting rules over the gateway's metric names.
 
-``reports.rules`` holds the rules as data; this module says how each reads the series that
-``gateway/service/metrics.py`` exports (``PROM_QUERIES``) and renders one rule file:
+``reports.rules`` holds the rules as data, ``reports.prom_queries`` how each reads the series that
+``gateway/service/metrics.py`` exports (``PROM_QUERIES``, re-exported here); this module fills one
+rule file (``reports.prom_rule_file``, whose names are re-exported here too):
 
 - group ``llmdrill-runbook``: a recording rule per rule's value and sample count, then the runbook's
   ten alerts.  A rule with a degradation-mode threshold compares against it while the gateway's
@@ -21,13 +22,11 @@ Pure: rules in, text out; no I/O.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import replace
 
-import yaml
-
+from .prom_queries import CALLS, PROM_QUERIES, PromQuery
+from .prom_rule_file import AlertRule, RuleGroup, render_rule_file
 from .rules import ALL_RULES, Rule
 
 __all__ = [
@@ -45,90 +44,9 @@ __all__ = [
     "runbook_group",
 ]
 
-QueryKind = Literal["quantile", "ratio", "increase", "mean", "gauge"]
-
 #: 1 while the gateway is in degradation mode, 0 otherwise (also when the gauge is not scraped)
 DEGRADED_RECORD = "llmdrill:degraded_mode"
 
-
-@dataclass(frozen=True, slots=True)
-class PromQuery:
-    """How one harness rule reads the gateway's series."""
-
-    alert: str
-    kind: QueryKind
-    #: quantile/mean: a histogram's base name with an optional selector; increase: a counter selector
-    series: str = ""
-    numerator: str = ""  # ratio: counter selectors
-    denominator: str = ""
-    denominator_less: str = ""  # ratio: a counter whose rate is taken off the denominator's
-    #: a counter whose increase over the window is the rule's sample count (for ``min_samples``)
-    samples: str = ""
-    #: where Prometheus and the harness's evaluator read the incident differently
-    note: str = ""
-    #: why the two cannot be compared at all on a run (promtool tests then leave the alert out)
-    incomparable: str = ""
-
-
-_CALLS = "llm_requests_total"
-_EXTRAPOLATES_NOTE = ("increase() extrapolates to the window's edges, so a count that sits exactly at the "
-                      "threshold can read just above it in Prometheus.")
-_PROBES_NOTE = "The gateway's counters include its health probes; the harness's call records do not."
-
-PROM_QUERIES: dict[str, PromQuery] = {
-    "latency.llm_p95": PromQuery(
-        "LLMRequestLatencyP95High", "quantile", series="llm_request_duration_seconds",
-        samples="llm_request_duration_seconds_count",
-        note="histogram_quantile interpolates within buckets; the harness takes the exact p95 of raw "
-             "latencies. They agree on which side of the threshold the p95 is when the threshold is a "
-             "bucket boundary. " + _PROBES_NOTE),
-    "latency.timeout_rate": PromQuery(
-        "LLMTimeoutRateHigh", "ratio", numerator="llm_timeouts_total", denominator=_CALLS, samples=_CALLS,
-        note=_PROBES_NOTE),
-    "latency.agent_p95": PromQuery(
-        "AgentExecutionP95High", "quantile", series='agent_execution_duration_seconds{agent="pipeline"}',
-        samples='agent_execution_duration_seconds_count{agent="pipeline"}',
-        note="histogram_quantile interpolates within buckets; the harness takes the exact p95 of the "
-             "agent_s its clients saw."),
-    "quality.confidence_avg": PromQuery(
-        "ParsingConfidenceLow", "mean", series="parsing_confidence", samples="parsing_confidence_count",
-        note="the gateway observes the confidence of every 200 answer it sent; the harness, of every "
-             "answer its clients received."),
-    "quality.json_error_rate": PromQuery(
-        "ParsingJSONErrorRateHigh", "ratio", numerator="parsing_json_errors_total",
-        denominator="parsing_requests_total", denominator_less='llm_cache_requests_total{result="hit"}',
-        samples="parsing_requests_total",
-        note="the harness counts only answers that asked an LLM; here a cache hit is taken off the "
-             "denominator, which is the same thing unless an answer came from the fallback without any "
-             "attempt."),
-    "quality.validation_fp_rate": PromQuery(
-        "ValidationFalsePositiveRateHigh", "ratio", numerator='validation_results_total{valid="false"}',
-        denominator="validation_results_total", samples="validation_results_total",
-        note="the gateway cannot tell a false positive from a right rejection (only the harness knows the "
-             "gold), so this fires on the rejection rate, an upper bound of the false-positive rate.",
-        incomparable="the gateway counts every rejection, the harness only the rejections of requests whose "
-                     "gold is valid: different quantities"),
-    "rate_limit.errors_5m": PromQuery(
-        "LLMRateLimitErrors", "increase", series="llm_rate_limit_errors_total",
-        note=_EXTRAPOLATES_NOTE),
-    "rate_limit.429_rate": PromQuery(
-        "LLM429RateHigh", "ratio", numerator="llm_rate_limit_errors_total", denominator=_CALLS, samples=_CALLS,
-        note=_PROBES_NOTE),
-    "down.connection_errors_1m": PromQuery(
-        "LLMConnectionErrors", "increase", series="llm_connection_errors_total",
-        note=_EXTRAPOLATES_NOTE),
-    "down.500_rate": PromQuery(
-        "LLM500RateHigh", "ratio", numerator="llm_500_errors_total", denominator=_CALLS, samples=_CALLS,
-        note=_PROBES_NOTE),
-    # the addition to the runbook (issue 13): the gauge is already the share over the gateway's own
-    # gold_probe.window, so no range function; it is absent until a probe was judged ("no data")
-    "quality.gold_probe_correctness": PromQuery(
-        "GoldProbeCorrectnessLow", "gauge", series="parsing_gold_probe_correct_ratio",
-        note="the gateway's gauge covers its own gold_probe.window and has no sample count, so it can fire "
-             "on the first wrong probe where the harness waits for 5 judged probes.",
-        incomparable="the gauge is the share over the gateway's own window with no sample minimum (probes "
-                     "before t=0 included); the harness judges probe events over 5 scenario minutes, 5 at least"),
-}
 
 _QUANTILES = {"p95": 0.95}
 
@@ -179,33 +97,6 @@ def _value_expr(rule: Rule, q: PromQuery, w: str) -> str:
 
 def _record_name(rule: Rule, what: str, w: str) -> str:
     return f"llmdrill:{rule.id.replace('.', '_')}:{what}{w}"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRule:
-    """One rule of a group: a recording rule (``record``) or an alert (``alert``), with its comment."""
-
-    name: str
-    expr: str
-    record: bool = False
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-    comment: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"record" if self.record else "alert": self.name, "expr": self.expr}
-        if self.labels:
-            out["labels"] = dict(self.labels)
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class RuleGroup:
-    name: str
-    rules: tuple[AlertRule, ...]
-    comment: str = ""
 
 
 def _threshold(x: float) -> str:
@@ -267,7 +158,7 @@ def _degradation_group(time_scale: float = 1.0) -> RuleGroup:
     w = duration(300 * time_scale)
     err = f"llmdrill:llm_error_rate:ratio_rate{w}"
     return RuleGroup("llmdrill-degradation", (
-        AlertRule(err, f'sum(rate({_CALLS}{{result!="ok"}}[{w}])) / sum(rate({_CALLS}[{w}]))', record=True),
+        AlertRule(err, f'sum(rate({CALLS}{{result!="ok"}}[{w}])) / sum(rate({CALLS}[{w}]))', record=True),
         AlertRule("LLMErrorRateHigh",
                   f"({err} > 0.05 unless on() ({DEGRADED_RECORD} == 1))\n"
                   f"or\n({err} > 0.1 and on() ({DEGRADED_RECORD} == 1))",
@@ -362,39 +253,3 @@ def rule_groups(rules: Sequence[Rule] = ALL_RULES, *, slo_objective: float = 0.9
     note = (f"\nCompressed for a run at time_scale {time_scale:g}: every window and latency threshold "
             f"x {time_scale:g} (wall-clock seconds of the run).")
     return tuple(replace(g, comment=g.comment + note) for g in groups)
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def _comment(text: str, indent: str) -> str:
-    lines = [w for line in text.splitlines() for w in (textwrap.wrap(line, 100 - len(indent)) or [""])]
-    return "".join(f"{indent}# {line}".rstrip() + "\n" for line in lines)
-
-
-def _indent(text: str, indent: str) -> str:
-    return "".join(indent + line + "\n" if line else "\n" for line in text.splitlines())
-
-
-def render_rule_file(groups: Sequence[RuleGroup], header: str = "") -> str:
-    """The groups as a Prometheus rule file, each rule preceded by its comment."""
-    out = [_comment(header, "")] if header else []
-    out.append("groups:\n")
-    for g in groups:
-        out.append(_comment(g.comment, "  ") if g.comment else "")
-        out.append(f"  - name: {g.name}\n    rules:\n")
-        for r in g.rules:
-            if r.comment:
-                out.append(_comment(r.comment, "      "))
-            body = yaml.dump([r.to_dict()], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
-            out.append(_indent(body.rstrip("\n"), "      "))
-    return "".join(out)

@@ -19,12 +19,12 @@ the file says why (its comments):
   rule reads first appeared (Prometheus loses the increments made before a series' first scrape; our
   gateway creates every child a rule reads at zero, but a gateway under ``--target`` may not).
 
+The input series themselves are ``reports.promtool_series``.
 Pure: evaluation and scrapes in, a YAML document out; no I/O.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,8 +33,9 @@ import yaml
 
 from .evaluate import Evaluation, RuleEvaluation, RulePoint
 from .export_prometheus import PROM_QUERIES, AlertRule, PromQuery, duration, runbook_group
+from .promtool_series import SeriesGrid, grid_interval, input_series
 from .rules import Rule
-from .scrapes import Scrape, series_key
+from .scrapes import Scrape
 
 __all__ = ["BORN_IN_WINDOW", "CLOSENESS", "AlertChecks", "PromtoolTests", "build_promtool_tests", "grid_interval"]
 
@@ -74,75 +75,6 @@ class PromtoolTests:
         comment = "".join(f"# {line}".rstrip() + "\n" for line in lines)
         body = yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True, width=1_000_000)
         return comment + body
-
-
-def grid_interval(scrapes: Sequence[Scrape]) -> float:
-    """The scrape interval: the median gap between consecutive scrapes, to the millisecond."""
-    times = sorted(s.t_s for s in scrapes)
-    gaps = sorted(b - a for a, b in itertools.pairwise(times) if b > a)
-    if not gaps:
-        raise ValueError("fewer than two scrapes: no interval to build series on")
-    return max(0.001, round(gaps[len(gaps) // 2], 3))
-
-
-def _fmt(value: float) -> str:
-    v = float(value)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.12g}"
-
-
-def _values(column: Sequence[float | None]) -> str:
-    """promtool's expanding notation: runs of one value as ``vxN`` (N + 1 samples), gaps as ``_``."""
-    out: list[str] = []
-    i = 0
-    while i < len(column):
-        j = i
-        while j + 1 < len(column) and column[j + 1] == column[i]:
-            j += 1
-        v = column[i]
-        token = "_" if v is None else _fmt(v)
-        run = j - i + 1
-        if run >= 3 and (v is None or v >= 0):
-            out.append(f"{token}x{run - 1}")
-        else:
-            out.extend([token] * run)
-        i = j + 1
-    return " ".join(out)
-
-
-@dataclass(frozen=True, slots=True)
-class _Grid:
-    series: list[dict[str, str]]
-    failed: list[bool]  # per step: its scrape failed (or there was none)
-    births: dict[str, list[int]]  # metric name -> steps (> 0) at which one of its series first appeared
-
-
-def _input_series(scrapes: Sequence[Scrape], interval: float, steps: int) -> _Grid:
-    """Series on the grid ``k * interval`` (k = 0..steps), failed steps, and when series were born."""
-    columns: dict[str, list[float | None]] = {}
-    failed = [False] * (steps + 1)
-    for s in sorted(scrapes, key=lambda s: s.t_s):
-        k = round(s.t_s / interval)
-        if k < 0 or k > steps:
-            continue
-        if s.error is not None:
-            failed[k] = True
-            continue
-        failed[k] = False
-        for x in s.samples:
-            if not math.isfinite(x.value):
-                continue
-            col = columns.setdefault(series_key(x.name, x.labels), [None] * (steps + 1))
-            col[k] = x.value
-    for k in range(steps + 1):   # no scrape on a step at all is as much a gap as a failed one
-        if not failed[k] and not any(col[k] is not None for col in columns.values()):
-            failed[k] = True
-    series = [{"series": key, "values": _values(col)} for key, col in sorted(columns.items())]
-    births: dict[str, list[int]] = {}
-    for key, col in columns.items():
-        first = next(k for k, v in enumerate(col) if v is not None)
-        if first > 0:
-            births.setdefault(key.partition("{")[0], []).append(first)
-    return _Grid(series, failed, births)
 
 
 def _bucket_bounds(scrapes: Sequence[Scrape], bucket: str) -> set[float]:
@@ -209,7 +141,7 @@ def _metric_names(q: PromQuery) -> set[str]:
 BORN_IN_WINDOW = "a series it reads first appeared in the window"
 
 
-def _checks(rule: Rule, ev: RuleEvaluation, interval: float, grid: _Grid, margin: float,
+def _checks(rule: Rule, ev: RuleEvaluation, interval: float, grid: SeriesGrid, margin: float,
             every: float, last_t: float) -> tuple[list[tuple[float, bool]], dict[str, int]]:
     failed = grid.failed
     q = PROM_QUERIES[rule.id]
@@ -269,7 +201,7 @@ def build_promtool_tests(
         raise ValueError(f"every one of the run's {len(scrapes)} scrapes failed (the first: {scrapes[0].error})")
     interval = interval_s if interval_s is not None else grid_interval(scrapes)
     steps = max(1, math.floor(evaluation.end_s / interval + 1e-9))
-    grid = _input_series(scrapes, interval, steps)
+    grid = input_series(scrapes, interval, steps)
     last_ok = max((k for k in range(steps + 1) if not grid.failed[k]), default=0)
     margin = 2 * interval
     every = max(interval, math.ceil(every_s / interval - 1e-9) * interval)

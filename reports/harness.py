@@ -18,11 +18,14 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .evaluate import percentile
+import numpy as np
+
+from .columns import NONE_CODE, RequestColumns, request_columns
+from .percentile import percentile
 from .records import RequestRecord
 
 __all__ = [
@@ -63,14 +66,16 @@ class HarnessSummary:
     overhead: tuple[tuple[str, Any], ...]  # () : not measured
 
 
-def _send_lag(requests: Sequence[RequestRecord]) -> SendLag:
-    lags = [lag for r in requests if (lag := r.send_lag_s) is not None]
-    if not lags:
+def _send_lag(requests: RequestColumns) -> SendLag:
+    raw = requests.floats["sent_s"] - requests.intended_s
+    lags = raw[~np.isnan(raw)]
+    if not lags.size:
         return SendLag(0, None, None, None, 0, None)
     # a request sent a hair early (clock granularity) is on time, not negatively late
-    lags = [max(lag, 0.0) for lag in lags]
-    late = sum(lag > LATE_S for lag in lags)
-    return SendLag(len(lags), percentile(lags, 50), percentile(lags, 99), max(lags), late, late / len(lags))
+    lags = np.maximum(lags, 0.0)
+    late = int(np.count_nonzero(lags > LATE_S))
+    return SendLag(int(lags.size), percentile(lags, 50), percentile(lags, 99), float(lags.max()), late,
+                   late / int(lags.size))
 
 
 def _banner(lag: SendLag) -> str | None:
@@ -98,17 +103,19 @@ def _flat(raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 def harness_summary(
-    wall_requests: Sequence[RequestRecord],
+    wall_requests: Iterable[RequestRecord],
     merge: Mapping[str, Any] | None = None,
     overhead: Mapping[str, Any] | None = None,
 ) -> HarnessSummary:
     """The harness's own figures; ``wall_requests`` on the wall clock (before any rescaling)."""
-    lag = _send_lag(wall_requests)
+    cols = request_columns(wall_requests)
+    lag = _send_lag(cols)
     banner = _banner(lag)
     kinds: dict[str, int] = {}
-    for r in wall_requests:
-        if r.harness_error:
-            kinds[r.error or "?"] = kinds.get(r.error or "?", 0) + 1
+    errors = cols.strings["error"][cols.flags["harness_error"]]
+    for code, count in zip(*np.unique(errors, return_counts=True), strict=True):
+        name = ("" if int(code) == NONE_CODE else cols.names["error"][int(code)]) or "?"
+        kinds[name] = kinds.get(name, 0) + int(count)
     return HarnessSummary(
         send_lag=lag,
         overloaded=banner is not None,

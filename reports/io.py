@@ -3,20 +3,23 @@
 A run directory holds ``requests.jsonl``, ``calls.jsonl``, ``events.jsonl`` (streamed as things
 happen) and ``run.json`` (a ``RunInfo``).  A killed run leaves a truncated last line: it is skipped
 and counted, never a crash.  Any other unreadable line is skipped too and named (file:line) in
-``problems``, which the report shows.  A missing ``calls.jsonl``/``events.jsonl`` reads as empty;
-a missing directory or ``requests.jsonl`` is a ``RunDataError``.  ``prompts.json`` (the live run's
-prompts, ``workload.prompts``), when there, gives the wrong-answer examples their prompt text.
+``problems``, which the report shows.  Records are streamed from the files into columns
+(``reports.columns``): a day-long run is never held as objects.  A missing ``calls.jsonl`` or
+``events.jsonl`` reads as empty; a missing directory or ``requests.jsonl`` is a ``RunDataError``.
+``prompts.json`` (the live run's prompts, ``workload.prompts``), when there, gives the wrong-answer
+examples their prompt text.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .columns import CallColumns, CallColumnsBuilder, RequestColumns, RequestColumnsBuilder
 from .plots import render_plots
 from .records import (
     CallRecord,
@@ -33,7 +36,17 @@ from .write_json import render_json
 from .write_junit import render_junit
 from .write_markdown import render_markdown
 
-__all__ = ["REPORT_FILES", "LoadedRun", "RunDataError", "load_run", "read_jsonl", "read_prompt_texts", "write_all"]
+__all__ = [
+    "REPORT_FILES",
+    "LoadedRun",
+    "ReadTally",
+    "RunDataError",
+    "iter_jsonl",
+    "load_run",
+    "read_jsonl",
+    "read_prompt_texts",
+    "write_all",
+]
 
 REPORT_FILES = ("report.json", "report.md", "junit.xml", "report.html")
 
@@ -47,8 +60,8 @@ class RunDataError(ValueError):
 @dataclass(frozen=True, slots=True)
 class LoadedRun:
     info: RunInfo
-    requests: tuple[RequestRecord, ...]
-    calls: tuple[CallRecord, ...]
+    requests: RequestColumns
+    calls: CallColumns
     events: tuple[EventRecord, ...]
     truncated_lines: int
     problems: tuple[str, ...]
@@ -93,31 +106,41 @@ def _event(data: dict[str, Any]) -> EventRecord:
     return event_from_dict(data)
 
 
+@dataclass(slots=True)
+class ReadTally:
+    """What reading JSONL files skipped: truncated last lines and per-line problems."""
+
+    truncated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def iter_jsonl(path: Path, convert: Callable[[dict[str, Any]], T], tally: ReadTally) -> Iterator[T]:
+    """The records of one JSONL file, line by line (the file is never held whole); what is skipped
+    goes to ``tally``."""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line.decode("utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+                record = convert(data)
+            except (ValueError, TypeError, UnicodeDecodeError) as exc:
+                if not line.endswith(b"\n"):  # only the last line of a cut-short file lacks one
+                    tally.truncated += 1
+                    tally.problems.append(f"{path.name}:{number}: truncated last line skipped (the run was cut short)")
+                else:
+                    tally.problems.append(f"{path.name}:{number}: unreadable record skipped: {str(exc)[:120]}")
+                continue
+            yield record
+
+
 def read_jsonl(path: Path, convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], int, list[str]]:
     """Records of one JSONL file, the number of truncated last lines (0 or 1) and per-line problems."""
-    out: list[T] = []
-    problems: list[str] = []
-    truncated = 0
-    with path.open("rb") as fh:
-        raw = fh.read()
-    lines = raw.split(b"\n")
-    complete_end = raw.endswith(b"\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        last = number == len(lines) and not complete_end
-        try:
-            data = json.loads(line.decode("utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-            out.append(convert(data))
-        except (ValueError, TypeError, UnicodeDecodeError) as exc:
-            if last:
-                truncated += 1
-                problems.append(f"{path.name}:{number}: truncated last line skipped (the run was cut short)")
-            else:
-                problems.append(f"{path.name}:{number}: unreadable record skipped: {str(exc)[:120]}")
-    return out, truncated, problems
+    tally = ReadTally()
+    out = list(iter_jsonl(path, convert, tally))
+    return out, tally.truncated, tally.problems
 
 
 def read_prompt_texts(path: Path) -> tuple[dict[str, str], list[str]]:
@@ -156,22 +179,21 @@ def load_run(run_dir: str | os.PathLike[str]) -> LoadedRun:
     else:
         info = RunInfo(scenario=root.name)
         problems.append("run.json missing: scenario info, faults and expectations unknown")
-    requests, t1, p1 = read_jsonl(root / "requests.jsonl", _request)
-    calls: list[CallRecord] = []
-    events: list[EventRecord] = []
-    t2 = t3 = 0
-    p2: list[str] = []
-    p3: list[str] = []
+    # streamed into columns: a day-long run's millions of records are never held as objects
+    tally = ReadTally()
+    requests = RequestColumnsBuilder().extend(iter_jsonl(root / "requests.jsonl", _request, tally)).build()
+    calls = CallColumnsBuilder()
     if (root / "calls.jsonl").is_file():
-        calls, t2, p2 = read_jsonl(root / "calls.jsonl", _call)
+        calls.extend(iter_jsonl(root / "calls.jsonl", _call, tally))
+    events: list[EventRecord] = []
     if (root / "events.jsonl").is_file():
-        events, t3, p3 = read_jsonl(root / "events.jsonl", _event)
+        events = list(iter_jsonl(root / "events.jsonl", _event, tally))
     prompts: dict[str, str] = {}
     if (root / "prompts.json").is_file():
-        prompts, p4 = read_prompt_texts(root / "prompts.json")
-        p3 = p3 + p4
+        prompts, more = read_prompt_texts(root / "prompts.json")
+        tally.problems += more
     return LoadedRun(
-        info, tuple(requests), tuple(calls), tuple(events), t1 + t2 + t3, tuple(problems + p1 + p2 + p3), prompts
+        info, requests, calls.build(), tuple(events), tally.truncated, tuple(problems + tally.problems), prompts
     )
 
 

@@ -14,10 +14,15 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .evaluate import FIRED, NO_DATA, default_step, evaluate, percentile
+import numpy as np
+
+from .columns import call_columns, mask, request_columns
+from .evaluate import default_step, evaluate
+from .evaluation import FIRED, NO_DATA
+from .percentile import percentile
 from .records import FAILED, CallRecord, EventRecord, RequestRecord
 from .rules import Rule
 from .runinfo import RunInfo
@@ -45,14 +50,16 @@ def horizon_s(rules: Sequence[Rule], severity_window_s: float) -> float:
 def snapshot(
     info: RunInfo,
     rules: Sequence[Rule],
-    requests: Sequence[RequestRecord],
-    calls: Sequence[CallRecord],
+    requests: Iterable[RequestRecord],
+    calls: Iterable[CallRecord],
     events: Sequence[EventRecord],
     now_s: float,
     planned_end_s: float,
     severity_window_s: float = 60.0,
     severity_min_requests: int | None = None,
 ) -> LiveSnapshot:
+    # once into columns for the evaluator, severity and the window's figures alike
+    requests, calls = request_columns(requests), call_columns(calls)
     step = default_step(rules, planned_end_s)
     # the report's grid is k * step: show the last point that has happened
     at = max(step, math.floor(now_s / step + 1e-9) * step)
@@ -66,17 +73,11 @@ def snapshot(
     min_requests = info.severity_min_requests if severity_min_requests is None else severity_min_requests
     timeline = severity_timeline(requests, now_s, alerts_in, severity_window_s, min_requests, reading)
     current = next((w for w in timeline.windows if w.start_s <= now_s < w.end_s), timeline.windows[-1])
-    lat = [
-        r.latency_s
-        for r in requests
-        if r.timed and r.latency_s is not None and current.start_s <= r.intended_s < current.end_s
-    ]
-    wrong_fails = reading == WRONG_ANSWERS
-    failed = sum(
-        (r.outcome == FAILED and not r.harness_error) or (wrong_fails and r.wrong)
-        for r in requests
-        if current.start_s <= r.intended_s < current.end_s
-    )
+    t = requests.intended_s
+    inside = mask((t >= current.start_s) & (t < current.end_s))
+    lat = requests.latency_s[inside & requests.flags["timed"]]
+    wrong = requests.flags["wrong"] if reading == WRONG_ANSWERS else np.zeros(len(requests), dtype=np.bool_)
+    failed = int(np.count_nonzero(inside & ((requests.outcome_is(FAILED) & ~requests.flags["harness_error"]) | wrong)))
     return LiveSnapshot(
         at,
         firing,
@@ -84,5 +85,5 @@ def snapshot(
         current.level,
         current.requests,
         failed,
-        percentile(lat, 95) if lat else None,
+        percentile(lat, 95) if lat.size else None,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .evaluate import FIRED, NO_DATA, RuleEvaluation
+from .evaluation import FIRED, NO_DATA, RuleEvaluation
 from .records import EventRecord
 
 __all__ = ["CONNECTION_RULE", "rule_note"]

@@ -4,7 +4,8 @@ One function per plot; ``render_plots`` returns ``{file name: PNG bytes}``.  Eve
 minutes of scenario time with the fault windows shaded and labelled; every time-series plot of one
 report uses the same bucket (``reports.series.choose_bucket``) and says it on its x axis.  A bucket
 without a value (too few samples for a percentile, nothing to divide by for a rate) is skipped and
-the line joins its neighbours: a gap would read as an outage that never happened.
+the line joins its neighbours: a gap would read as an outage that never happened.  A plot fed by a
+process of the harness that died is hatched from its death on and titled partial (``reports.partial``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .partial import Partial, partial_plots
 from .report import Report
 from .series import MIN_PERCENTILE_SAMPLES
 
@@ -57,6 +59,14 @@ def _shade_faults(ax: Axes, report: Report) -> None:
         end = f.end(report.end_s)
         ax.axvspan(f.at_s / 60, end / 60, color="red", alpha=0.08, lw=0)
         _fault_label(ax, f.at_s / 60, 0.98, f" fault {f.index}: {f.label}", in_axes_y=True)
+
+
+def _mark_partial(ax: Axes, report: Report, p: Partial, title: str) -> None:
+    # hatched, not blank: the records stop at the death, and an empty span would read as an outage
+    end = max(report.end_s, p.from_s)
+    ax.axvspan(p.from_s / 60, end / 60, facecolor="none", edgecolor="grey", hatch="//", alpha=0.5, lw=0)
+    _fault_label(ax, p.from_s / 60, 0.5, " partial: not measured from here", in_axes_y=True)
+    ax.set_title(f"{title} - PARTIAL: {p.why}", fontsize=10, color="darkred")
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
@@ -189,6 +199,7 @@ def render_plots(report: Report) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     bucket = report.series.bucket_s
     unavailable = set(report.info.target.get("unavailable", ()))
+    partial = partial_plots(report.info)
     for name, (title, draw, bucketed) in PLOTS.items():
         if _NEEDS.get(name) in unavailable:
             continue
@@ -196,6 +207,8 @@ def render_plots(report: Report) -> dict[str, bytes]:
         draw(report, ax)
         if name != "severity.png":
             _shade_faults(ax, report)
+        if name in partial:
+            _mark_partial(ax, report, partial[name], title)
         _legend(ax)
         ax.set_xlim(0, max(report.end_s / 60, 1e-6))
         ax.set_xlabel(

@@ -96,7 +96,7 @@ class CallRecord:
     latency_s: float
     result: str                       # "ok" or a gateway.outcomes.FailureKind value
     status: int | None = None
-    request_id: str | None = None
+    request_id: int | None = None     # the RequestRecord.id it was made for (None: no id sent)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,8 +112,14 @@ class EventRecord:
         return asdict(self)
 
 
+_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
+
+
 def _from_dict(cls: type[Any], data: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
+    # once per class, not per record: a report reads millions of them
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
     return cls(**{k: v for k, v in data.items() if k in names})
 
 

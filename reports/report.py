@@ -1,4 +1,5 @@
-"""The report of one run, as a frozen model: what the writers render, computed once.
+"""Building the report of one run from its records (the model it fills is ``reports.report_model``,
+re-exported here).
 
 ``build_report`` puts a live run's records on the scenario's time base first (wall-clock seconds
 divided by ``time_scale``; every duration scales together, latencies included), so that rule
@@ -19,24 +20,31 @@ Request accounting: ``sent`` counts records with ``sent_s``; ``succeeded``/``fai
 every sent request has one known outcome.  A record never sent is ``unsent`` (the schedule meant it,
 the run never got to it); an unsent record with outcome ``lost`` also counts in ``lost_total``.
 
+Every figure is computed on the run's columns (``reports.columns``), not on record objects, so a day
+of twin traffic (4.3 M requests) fits in memory; records passed in are turned into columns once.
 Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
 
 from scenarios.expectations import ExpectationSyntaxError, parse_expectation
 
-from .correctness import Correctness, correctness
-from .evaluate import Evaluation, evaluate, percentile
-from .expect import ExpectationResult, RunData, asserted_rule, check_expectation, expectation_rates
-from .harness import HarnessSummary, harness_summary
+from .columns import CallColumns, RequestColumns, call_columns, request_columns
+from .correctness import correctness
+from .evaluate import Evaluation, evaluate
+from .expect import RunData, asserted_rule, check_expectation, expectation_rates
+from .harness import harness_summary
 from .modes import mode_event_problems
 from .notes import rule_note
+from .percentile import percentile
 from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
+from .report_model import AlertSummary, Amplification, Conservation, LatencySummary, Report, RequestCounts
 from .rules import apply_overrides
 from .runinfo import RunInfo
 from .series import Series, build_series
@@ -60,171 +68,74 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestCounts:
-    total: int
-    sent: int
-    succeeded: int
-    failed: int
-    lost: int  # sent and never resolved
-    lost_total: int  # every record with outcome lost, sent or not
-    unsent: int
-    fallback: int
-    degraded: int
-    cache_hits: int
-    shed: int = 0  # the gateway refused them (429); also in failed
-    harness_errors: int = 0  # the client failed, not the stack; also in failed
-
-
-@dataclass(frozen=True, slots=True)
-class LatencySummary:
-    p50: float | None
-    p95: float | None
-    p99: float | None
-    max: float | None
-    samples: int = 0  # timed requests (answered, or given up on at the client timeout)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertSummary:
-    rule: str
-    metric: str
-    severity: str
-    condition: str
-    window_s: float
-    fired: bool
-    status: str  # "fired" | "did not fire" | "no data"
-    note: str  # why, where the bare verdict would mislead ("" otherwise)
-    first_fired_s: float | None
-    intervals: tuple[tuple[float, float], ...]
-    time_to_detect_s: tuple[tuple[int, float | None], ...]  # (fault index, seconds or None)
-    asserted: bool  # some expectation names this rule
-    origin: str = "runbook"  # "runbook": one of its ten; "addition": the harness's proposal (issue 13)
-
-
-@dataclass(frozen=True, slots=True)
-class Conservation:
-    holds: bool
-    sent: int
-    accounted: int
-    problems: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Amplification:
-    total: float | None
-    by_provider: tuple[tuple[str, float | None], ...]
-    over_time: tuple[tuple[float, float | None], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    info: RunInfo
-    end_s: float
-    passed: bool
-    requests: RequestCounts
-    latency: LatencySummary
-    alerts: tuple[AlertSummary, ...]
-    severity: SeverityTimeline
-    expectations: tuple[ExpectationResult, ...]
-    amplification: Amplification
-    conservation: Conservation
-    evaluation: Evaluation
-    series: Series
-    harness: HarnessSummary
-    data_problems: tuple[str, ...] = ()
-    correctness: Correctness | None = None
-    severity_other: SeverityTimeline | None = None  # the other reading of "failed" (``severity.reading``)
-    # every rate the expectations name, as written ("rate(correct) after 2m") -> value (None: undefined)
-    rates: tuple[tuple[str, float | None], ...] = ()
-    # a real Prometheus's alerts beside the harness's (prometheus-compare.json of ``run --prometheus``,
-    # ``reports.promcompare``); None when the run had none
-    prometheus: Mapping[str, Any] | None = None
-
-    @property
-    def failed_expectations(self) -> tuple[ExpectationResult, ...]:
-        return tuple(e for e in self.expectations if not e.passed)
-
-
 def rescale(
     scale: float,
-    requests: Sequence[RequestRecord],
-    calls: Sequence[CallRecord],
+    requests: Iterable[RequestRecord],
+    calls: Iterable[CallRecord],
     events: Sequence[EventRecord],
-) -> tuple[list[RequestRecord], list[CallRecord], list[EventRecord]]:
+) -> tuple[RequestColumns, CallColumns, list[EventRecord]]:
     """Divide every time and duration by ``scale`` (wall-clock seconds -> scenario seconds)."""
-
-    def s(x: float | None) -> float | None:
-        return None if x is None else x / scale
-
-    reqs = [
-        replace(
-            r,
-            intended_s=r.intended_s / scale,
-            sent_s=s(r.sent_s),
-            latency_s=s(r.latency_s),
-            agent_s=s(r.agent_s),
-        )
-        for r in requests
-    ]
-    cls = [replace(c, t_s=c.t_s / scale, latency_s=c.latency_s / scale) for c in calls]
     evs = [replace(e, t_s=e.t_s / scale) for e in events]
-    return reqs, cls, evs
+    return request_columns(requests).scaled(scale), call_columns(calls).scaled(scale), evs
 
 
-def _counts(requests: Sequence[RequestRecord]) -> tuple[RequestCounts, Conservation]:
-    sent = [r for r in requests if r.sent_s is not None]
-    by = {k: sum(r.outcome == k for r in sent) for k in (OK, FAILED, LOST)}
-    ok = [r for r in sent if r.outcome == OK]
+def _counts(requests: RequestColumns) -> tuple[RequestCounts, Conservation]:
+    sent = requests.sent
+    ok, failed, lost = (requests.outcome_is(k) for k in (OK, FAILED, LOST))
+    flags = requests.flags
+
+    def n(rows: npt.NDArray[np.bool_]) -> int:
+        return int(np.count_nonzero(rows))
+
+    by = {OK: n(sent & ok), FAILED: n(sent & failed), LOST: n(sent & lost)}
     counts = RequestCounts(
         total=len(requests),
-        sent=len(sent),
+        sent=n(sent),
         succeeded=by[OK],
         failed=by[FAILED],
         lost=by[LOST],
-        lost_total=sum(r.outcome == LOST for r in requests),
-        unsent=len(requests) - len(sent),
-        fallback=sum(r.fallback for r in ok),
-        degraded=sum(r.degraded for r in ok),
-        cache_hits=sum(r.cache_hit for r in ok),
-        shed=sum(r.shed for r in sent),
-        harness_errors=sum(r.harness_error for r in sent),
+        lost_total=n(lost),
+        unsent=len(requests) - n(sent),
+        fallback=n(sent & ok & flags["fallback"]),
+        degraded=n(sent & ok & flags["degraded"]),
+        cache_hits=n(sent & ok & flags["cache_hit"]),
+        shed=n(sent & flags["shed"]),
+        harness_errors=n(sent & flags["harness_error"]),
     )
     problems = []
     accounted = by[OK] + by[FAILED] + by[LOST]
-    unknown = sorted({r.outcome for r in requests} - {OK, FAILED, LOST})
+    unknown = sorted(set(requests.names["outcome"]) - {OK, FAILED, LOST})
     if unknown:
         problems.append(
-            f"{sum(r.outcome in unknown for r in requests)} record(s) with unknown outcome "
-            f"{', '.join(map(repr, unknown))}"
+            f"{n(~(ok | failed | lost))} record(s) with unknown outcome {', '.join(map(repr, unknown))}"
         )
-    answered_unsent = sum(r.sent_s is None and r.outcome in (OK, FAILED) for r in requests)
+    answered_unsent = n(~sent & (ok | failed))
     if answered_unsent:
         problems.append(f"{answered_unsent} record(s) answered but never sent (sent_s is null)")
-    ids = [r.id for r in requests]
-    if len(set(ids)) != len(ids):
-        problems.append(f"{len(ids) - len(set(ids))} duplicate request id(s)")
-    if accounted != len(sent):
-        problems.append(f"sent {len(sent)} != succeeded + failed + lost {accounted}")
-    return counts, Conservation(not problems, len(sent), accounted, tuple(problems))
+    distinct = int(np.unique(requests.id).size)
+    if distinct != len(requests):
+        problems.append(f"{len(requests) - distinct} duplicate request id(s)")
+    if accounted != counts.sent:
+        problems.append(f"sent {counts.sent} != succeeded + failed + lost {accounted}")
+    return counts, Conservation(not problems, counts.sent, accounted, tuple(problems))
 
 
-def _latency(requests: Sequence[RequestRecord]) -> LatencySummary:
-    values = [r.latency_s for r in requests if r.timed and r.latency_s is not None]
-    if not values:
+def _latency(requests: RequestColumns) -> LatencySummary:
+    values = requests.latency_s[requests.flags["timed"]]
+    if not values.size:
         return LatencySummary(None, None, None, None)
     return LatencySummary(
-        percentile(values, 50), percentile(values, 95), percentile(values, 99), max(values), len(values)
+        percentile(values, 50), percentile(values, 95), percentile(values, 99), float(values.max()), int(values.size)
     )
 
 
-def _amplification(
-    requests: Sequence[RequestRecord], calls: Sequence[CallRecord], series: Series
-) -> Amplification:
-    sent = sum(r.sent_s is not None for r in requests)
-    providers = sorted({c.provider for c in calls})
+def _amplification(requests: RequestColumns, calls: CallColumns, series: Series) -> Amplification:
+    sent = int(np.count_nonzero(requests.sent))
+    providers = sorted(calls.providers)
     total = len(calls) / sent if sent else None
-    by = tuple((p, sum(c.provider == p for c in calls) / sent if sent else None) for p in providers)
+    by = tuple(
+        (p, int(np.count_nonzero(calls.provider_is(p))) / sent if sent else None) for p in providers
+    )
     return Amplification(total, by, tuple(zip(series.t_s, series.amplification, strict=True)))
 
 
@@ -242,8 +153,8 @@ def _asserted_rules(texts: Sequence[str]) -> set[str]:
 
 def build_report(
     run_info: RunInfo,
-    requests: Sequence[RequestRecord],
-    calls: Sequence[CallRecord],
+    requests: Iterable[RequestRecord],
+    calls: Iterable[CallRecord],
     events: Sequence[EventRecord],
     data_problems: Sequence[str] = (),
     severity_window_s: float = 60.0,
@@ -257,6 +168,8 @@ def build_report(
     text) lets the wrong-answer examples show what the user asked.
     """
     reading = check_reading(severity_reading or run_info.severity_reading or WRONG_ANSWERS)
+    # every figure below reads columns: a run read from disk already is (``reports.io``)
+    requests, calls = request_columns(requests), call_columns(calls)
     # None: the run's setting (``RunInfo.severity_min_requests``, DEFAULT_MIN_REQUESTS unless changed)
     min_requests = run_info.severity_min_requests if severity_min_requests is None else severity_min_requests
     # the harness's lag is this machine's delay: measured on the wall clock, before any rescaling
@@ -264,12 +177,7 @@ def build_report(
     if run_info.mode == "live" and run_info.time_scale != 1.0:
         requests, calls, events = rescale(run_info.time_scale, requests, calls, events)
     rules = apply_overrides(run_info.rules)
-    last = max(
-        [r.intended_s + (r.latency_s or 0.0) for r in requests]
-        + [c.t_s + c.latency_s for c in calls]
-        + [e.t_s for e in events],
-        default=0.0,
-    )
+    last = max([requests.last_s(), calls.last_s()] + [e.t_s for e in events])
     end_s = run_info.duration_s if run_info.duration_s is not None else last
     evaluation = evaluate(
         requests, calls, events, run_info.faults, end_s, rules, degradation_mode=run_info.degradation_mode
@@ -323,7 +231,7 @@ def build_report(
 
 
 def _severity(
-    requests: Sequence[RequestRecord],
+    requests: RequestColumns,
     end_s: float,
     evaluation: Evaluation,
     window_s: float,

@@ -1,5 +1,10 @@
 """The runbook's alert rules, as data.
 
+Why this file is over 300 lines: most of it is one table, the runbook's ten rules (and the one it
+lacks) written out field by field, beside the ``Rule`` type they are written in and the one way a
+scenario may change them (``apply_overrides``).  Split, a reader could no longer check a threshold or
+window against the runbook in one place.
+
 Each rule says which records it reads (provider calls or user requests), how it aggregates them
 over a sliding window, and what it compares against.  ``reports.evaluate`` is the only interpreter.
 

@@ -1,7 +1,7 @@
 """Time series of a run, bucketed for plots and the report's ``timeseries``.
 
 Requests sit in the bucket of their intended send time, calls in the bucket of their start.
-Latency percentiles per bucket are exact (``reports.evaluate.percentile``).
+Latency percentiles per bucket are exact (``reports.percentile``).
 
 The bucket is chosen per run (``choose_bucket``): the smallest of ``NICE_BUCKETS_S`` (scenario seconds)
 whose *average* bucket holds at least ``MIN_MEAN_PER_BUCKET`` requests and that keeps the run within
@@ -15,10 +15,14 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .evaluate import percentile
+import numpy as np
+import numpy.typing as npt
+
+from .columns import BoolArray, FloatArray, call_columns, request_columns
+from .percentile import percentile
 from .records import FAILED, LOST, OK, CallRecord, EventRecord, RequestRecord
 
 __all__ = [
@@ -40,6 +44,7 @@ MIN_MEAN_PER_BUCKET = 20
 MIN_PERCENTILE_SAMPLES = 5
 
 Column = tuple[float | None, ...]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,7 @@ def choose_bucket(end_s: float, samples: int) -> float:
     return NICE_BUCKETS_S[-1]
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
+def _percentile(values: FloatArray, q: float) -> float | None:
     return percentile(values, q) if len(values) >= MIN_PERCENTILE_SAMPLES else None
 
 
@@ -85,55 +90,54 @@ def _ratio(hits: int, total: int) -> float | None:
 
 
 def build_series(
-    requests: Sequence[RequestRecord],
-    calls: Sequence[CallRecord],
+    requests: Iterable[RequestRecord],
+    calls: Iterable[CallRecord],
     events: Sequence[EventRecord],
     end_s: float,
     bucket_s: float | None = None,
 ) -> Series:
-    bucket = bucket_s or choose_bucket(end_s, len(requests))
+    reqs, cols = request_columns(requests), call_columns(calls)
+    bucket = bucket_s or choose_bucket(end_s, len(reqs))
     n = bucket_count(end_s, bucket)
 
-    def index(t: float) -> int:
-        return min(max(int(t // bucket), 0), n - 1)
+    def index(t: FloatArray) -> IntArray:
+        return np.clip(np.floor_divide(t, bucket), 0, n - 1).astype(np.int64)
 
-    lat: list[list[float]] = [[] for _ in range(n)]
-    conf: list[list[float]] = [[] for _ in range(n)]
-    outcome_names = ("ok", "fallback", "degraded", "failed", "lost")
-    outcomes = {k: [0] * n for k in outcome_names}
-    ok_n, cache_n, llm_n, json_n, sent_n, judged_n, correct_n = ([0] * n for _ in range(7))
-    for r in requests:
-        k = index(r.intended_s)
-        if r.timed and r.latency_s is not None:  # sheds and connection errors are no latency sample
-            lat[k].append(r.latency_s)
-        if r.confidence is not None:
-            conf[k].append(r.confidence)
-        if r.sent_s is not None:
-            sent_n[k] += 1
-            if r.attempts > 0:
-                llm_n[k] += 1
-                json_n[k] += int(r.json_error)
-        if r.correct is not None:
-            judged_n[k] += 1
-            correct_n[k] += int(r.correct)
-        if r.outcome == OK:
-            ok_n[k] += 1
-            cache_n[k] += int(r.cache_hit)
-            # a fallback answer is also degraded in spirit; stack each request once
-            key = "fallback" if r.fallback else "degraded" if r.degraded else "ok"
-            outcomes[key][k] += 1
-        elif r.outcome == FAILED:
-            outcomes["failed"][k] += 1
-        elif r.outcome == LOST:
-            outcomes["lost"][k] += 1
-    providers = sorted({c.provider for c in calls})
-    calls_by = {p: [0] * n for p in providers}
-    errors_by = {p: [0] * n for p in providers}
-    for c in calls:
-        k = index(c.t_s)
-        calls_by[c.provider][k] += 1
-        errors_by[c.provider][k] += int(c.result != "ok")
-    total_calls = [sum(calls_by[p][k] for p in providers) for k in range(n)]
+    def per_bucket(where: IntArray, rows: BoolArray) -> list[int]:
+        return [int(x) for x in np.bincount(where[rows], minlength=n).tolist()]
+
+    def groups(where: IntArray, values: FloatArray) -> list[FloatArray]:
+        # each bucket's values, in record order: one stable sort, then a split
+        order = np.argsort(where, kind="stable")
+        return np.split(values[order], np.searchsorted(where[order], np.arange(1, n)))
+
+    k = index(reqs.intended_s)
+    timed = reqs.flags["timed"]  # sheds and connection errors are no latency sample
+    lat = groups(k[timed], reqs.latency_s[timed])
+    has_conf = reqs.known("confidence")
+    conf = groups(k[has_conf], reqs.floats["confidence"][has_conf])
+    sent = reqs.sent
+    llm = sent & (reqs.attempts > 0)
+    judged = reqs.known("correct")
+    ok, failed, lost = reqs.outcome_is(OK), reqs.outcome_is(FAILED), reqs.outcome_is(LOST)
+    fallback, degraded = reqs.flags["fallback"], reqs.flags["degraded"]
+    # a fallback answer is also degraded in spirit; stack each request once
+    outcomes = {
+        "ok": per_bucket(k, ok & ~fallback & ~degraded),
+        "fallback": per_bucket(k, ok & fallback),
+        "degraded": per_bucket(k, ok & ~fallback & degraded),
+        "failed": per_bucket(k, failed),
+        "lost": per_bucket(k, lost),
+    }
+    ok_n, cache_n = per_bucket(k, ok), per_bucket(k, ok & reqs.flags["cache_hit"])
+    llm_n, json_n = per_bucket(k, llm), per_bucket(k, llm & reqs.flags["json_error"])
+    sent_n = per_bucket(k, sent)
+    judged_n, correct_n = per_bucket(k, judged), per_bucket(k, reqs.truthy("correct"))
+    kc = index(cols.t_s)
+    providers = sorted(cols.providers)  # a code exists only for a provider some call named
+    calls_by = {p: per_bucket(kc, cols.provider_is(p)) for p in providers}
+    errors_by = {p: per_bucket(kc, cols.provider_is(p) & ~cols.result_in(("ok",))) for p in providers}
+    total_calls = per_bucket(kc, np.ones(len(cols), dtype=np.bool_))
     breaker: dict[str, list[tuple[float, str]]] = {}
     for e in sorted((e for e in events if e.kind == "breaker"), key=lambda e: e.t_s):
         provider = str(e.detail.get("provider", "?"))
@@ -146,7 +150,7 @@ def build_series(
         calls={p: tuple(v) for p, v in calls_by.items()},
         errors={p: tuple(v) for p, v in errors_by.items()},
         cache_hit_rate=tuple(_ratio(cache_n[k], ok_n[k]) for k in range(n)),
-        confidence_avg=tuple(sum(v) / len(v) if v else None for v in conf),
+        confidence_avg=tuple(sum(v.tolist()) / len(v) if len(v) else None for v in conf),
         json_error_rate=tuple(_ratio(json_n[k], llm_n[k]) for k in range(n)),
         amplification=tuple(_ratio(total_calls[k], sent_n[k]) for k in range(n)),
         breaker={p: tuple(v) for p, v in breaker.items()},

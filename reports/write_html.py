@@ -13,10 +13,11 @@ import base64
 from collections.abc import Mapping
 from html import escape
 
-from .evaluate import NO_DATA
+from .evaluation import NO_DATA
 from .expect import ExpectationResult
 from .harness import detail_lines
 from .html_timeline import TIMELINE_CSS, axis, fault_bars, fault_shading, severity_band, spans
+from .partial import partial_plots
 from .report import AlertSummary, Report
 from .series import MIN_PERCENTILE_SAMPLES
 from .target import UNAVAILABLE_STATUS, is_unknown
@@ -184,6 +185,13 @@ def render_html(report: Report, plots: Mapping[str, bytes] | None = None) -> str
             f"<h2>Plots</h2><p class='muted'>Time series use {report.series.bucket_s:g} s buckets of scenario "
             f"time; a latency percentile needs at least {MIN_PERCENTILE_SAMPLES} requests in its bucket.</p>"
         )
+        partial = partial_plots(report.info)
+        if partial:
+            parts.append(
+                "<p><b>Partial plots:</b> "
+                + escape("; ".join(f"{k} from {p.from_s / 60:.3g} min ({p.why})" for k, p in sorted(partial.items())))
+                + ": what a dead process supplied stops there (hatched in the plot), not measured after.</p>"
+            )
         for name, png in plots.items():
             data = base64.b64encode(png).decode("ascii")
             parts.append(f"<img alt='{escape(name)}' src='data:image/png;base64,{data}'>")

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from .harness import NOT_MEASURED, HarnessSummary, summary_line
+from .partial import partial_plots
 from .report import Report
 from .write_correctness import correctness_dict, readings_line, severity_dict
 from .write_extras import extras_dict
@@ -58,6 +59,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "duration_s": _num(report.end_s),
         "passed": report.passed,
         "harness_failure": [dict(f) for f in info.harness_failure],
+        # plots a dead process fed: drawn, but what it supplied stops at its death
+        "partial_plots": {k: {"from_s": p.from_s, "why": p.why} for k, p in sorted(partial_plots(info).items())},
         "merge": dict(info.merge),
         "requests": {
             "total": r.total,

@@ -7,8 +7,9 @@ problems) folds into a ``<details>`` block.  Emoji marks stay: GitHub renders th
 
 from __future__ import annotations
 
-from .evaluate import NO_DATA
+from .evaluation import NO_DATA
 from .harness import detail_lines
+from .partial import partial_plots
 from .report import Report
 from .target import UNAVAILABLE_STATUS, is_unknown
 from .write_correctness import addition_mark, correctness_markdown, readings_line
@@ -63,6 +64,11 @@ def render_markdown(report: Report) -> str:
         ]
     if report.harness.banner:
         lines += [f"⚠️ **{_cell(report.harness.banner)}**", ""]
+    partial = partial_plots(info)
+    if partial:
+        where = "; ".join(f"`{k}` from {p.from_s / 60:.3g} min" for k, p in sorted(partial.items()))
+        died = "; ".join(sorted({p.why for p in partial.values()}))
+        lines += [f"⚠️ **Partial plots** ({_cell(died)}): {where}: not measured from then on.", ""]
     lines += correctness_markdown(report)
     lines += [
         "### Expectations",

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from reports.evaluate import evaluate
 from reports.export_prometheus import render_rule_file, rule_groups
-from reports.export_promtool import BORN_IN_WINDOW, PromtoolTests, _values, build_promtool_tests
+from reports.export_promtool import BORN_IN_WINDOW, PromtoolTests, build_promtool_tests
+from reports.promtool_series import _values
 from reports.records import CallRecord
 from reports.scrapes import Sample, Scrape
 

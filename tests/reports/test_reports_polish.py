@@ -3,6 +3,7 @@ fault-labelled severity band, and the short Markdown with its ``<details>`` bloc
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.html_timeline import axis, severity_band
-from reports.plots import render_plots
+from reports.partial import ALL_PLOTS, FEEDS, partial_plots
+from reports.plots import PLOTS, render_plots
 from reports.records import FAILED, OK, CallRecord, EventRecord, RequestRecord
 from reports.report import build_report
 from reports.runinfo import FaultWindow, RunInfo
@@ -26,6 +28,7 @@ from reports.series import (
 )
 from reports.timeaxis import clock, minute_ticks
 from reports.write_html import render_html
+from reports.write_json import render_json
 from reports.write_markdown import render_markdown
 
 
@@ -171,3 +174,41 @@ def test_plots_render_for_a_run_without_faults_or_breakers() -> None:
     assert all(p.startswith(b"\x89PNG") for p in pngs.values()) and "severity.png" in pngs
     info = RunInfo("faulty", duration_s=90.0, faults=(FaultWindow(0, 30.0, None, "qwen", "down"),))
     assert render_plots(build_report(info, reqs, [], [])).keys() == pngs.keys()
+
+
+def _died(process: str, scenario_t_s: float | None, t_s: float = 40.0) -> dict[str, object]:
+    return {"process": process, "pid": 1, "exit_code": -9, "signal": "SIGKILL", "t_s": t_s,
+            "scenario_t_s": scenario_t_s, "detail": "", "unknown_after": []}
+
+
+def test_every_plot_has_its_feeders_named() -> None:
+    """``reports.partial`` names the plots without importing matplotlib: its list is the plots' list."""
+    assert set(PLOTS) == ALL_PLOTS
+    assert all(feeds <= ALL_PLOTS for feeds in FEEDS.values())
+
+
+def test_a_dead_process_marks_the_plots_it_fed_as_partial_from_its_death() -> None:
+    """Regression (issue 12): after a harness failure the plots were drawn as if whole, the silence
+    after the death reading as an outage."""
+    info = RunInfo("x", duration_s=90.0, time_scale=0.5,
+                   harness_failure=(_died("locust-worker0", 50.0), _died("fakes", None, t_s=20.0)))
+    partial = partial_plots(info)
+    # fakes died first (wall 20 s at scale 0.5 = scenario 40 s); locust feeds cache.png, the fakes do not
+    assert partial["latency.png"].from_s == 40.0 and "'fakes'" in partial["latency.png"].why
+    assert partial["cache.png"].from_s == 50.0 and "locust-worker0" in partial["cache.png"].why
+    assert "breakers.png" not in partial
+    assert set(partial_plots(RunInfo("y", harness_failure=(_died("mystery", 5.0),)))) == ALL_PLOTS
+    assert partial_plots(RunInfo("z")) == {}
+
+
+def test_partial_plots_are_drawn_and_said_so() -> None:
+    reqs = [RequestRecord(i, i * 3.0, i * 3.0, 0.2, OK, status=200) for i in range(30)]
+    whole = build_report(RunInfo("x", duration_s=90.0), reqs, [], [])
+    cut = build_report(RunInfo("x", duration_s=90.0, harness_failure=(_died("locust", 45.0),)), reqs, [], [])
+    a, b = render_plots(whole), render_plots(cut)
+    marked = set(partial_plots(cut.info))
+    assert marked and all(a[k] != b[k] for k in marked), "a partial plot was drawn as if whole"
+    assert all(a[k] == b[k] for k in set(a) - marked), "a plot the dead process did not feed changed"
+    assert "Partial plots" in render_markdown(cut) and "Partial plots" not in render_markdown(whole)
+    assert "Partial plots" in render_html(cut, b) and "latency.png from 0.75 min" in render_html(cut, b)
+    assert json.loads(render_json(cut))["partial_plots"]["latency.png"]["from_s"] == 45.0

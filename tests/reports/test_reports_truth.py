@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from gateway.core.pipeline import ParseOutcome, parse_appointment
 from gateway.core.stack import Stack
 from gateway.outcomes import Completion, FailureKind, ProviderFailure, Usage
 from gateway.service.event_log import EventLog
+from gateway.service.render import parse_body
 from reports.evaluate import NO_DATA, SILENT, evaluate
 from reports.harness import harness_summary
 from reports.live import snapshot
@@ -181,7 +182,7 @@ def gateway_answer(answer: str | None, **overrides: object) -> ParseOutcome:
 
 
 def body_of(outcome: ParseOutcome) -> bytes:
-    return json.dumps(outcome.body).encode()
+    return json.dumps(parse_body(outcome)).encode()
 
 
 def test_validation_false_positive_is_recorded_from_the_gateways_answer() -> None:
@@ -327,15 +328,6 @@ def long_run(minutes: int) -> tuple[list[RequestRecord], list[CallRecord]]:
     return reqs, calls
 
 
-def best_of(fn: object, n: int = 3) -> float:
-    best = float("inf")
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 class _Untouchable(tuple):  # type: ignore[type-arg]
     def __iter__(self):  # type: ignore[no-untyped-def]
         raise AssertionError("a span query walked every point")
@@ -363,21 +355,45 @@ def test_span_queries_do_not_walk_the_points() -> None:
     ).max
 
 
+def _calls_made(minutes: int, quadratic: bool = False) -> int:
+    """Python and C function calls made to evaluate and grade a run of ``minutes``: a count of work
+    that a busy machine cannot change, unlike a stopwatch.
+
+    ``quadratic`` swaps in the bug this guards against: severity asking about every point of every
+    rule in every window (what ``firing_during`` did before its prefix counts).
+    """
+    reqs, calls = long_run(minutes)
+    end = minutes * 60.0
+    made = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal made
+        made += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        ev = evaluate(reqs, calls, end_s=end)
+        if quadratic:
+            def firing(a: float, b: float) -> tuple[str, ...]:
+                return tuple(r.rule.id for r in ev.rules if any(p.firing and a <= p.t_s <= b for p in r.points))
+        else:
+            firing = ev.firing_during
+        severity_timeline(reqs, end, firing)
+    finally:
+        sys.setprofile(None)
+    return made
+
+
 def test_evaluation_and_severity_grow_linearly_with_run_length() -> None:
     """Regression (issue 9 item 5): severity asked every rule about every point for every window,
-    so a 10x longer run took ~100x."""
-
-    def work(minutes: int) -> object:
-        reqs, calls = long_run(minutes)
-
-        def go() -> None:
-            ev = evaluate(reqs, calls, end_s=minutes * 60.0)
-            severity_timeline(reqs, minutes * 60.0, ev.firing_during)
-
-        return go
-
-    short, long_ = best_of(work(20)), best_of(work(200))
-    assert long_ / short < 30, f"10x the records took {long_ / short:.1f}x the time"
+    so a 10x longer run took ~100x.  Twice the records must cost under 2.2x the function calls
+    (linear work is 2.0x, whatever the machine's load), and the same measure must catch the injected
+    quadratic bug, so the bound has teeth."""
+    short, long_ = _calls_made(60), _calls_made(120)
+    bug_short, bug_long = _calls_made(60, quadratic=True), _calls_made(120, quadratic=True)
+    print(f"2x the records: {long_ / short:.3f}x the calls; with the quadratic bug {bug_long / bug_short:.3f}x")
+    assert long_ / short < 2.2, f"2x the records made {long_ / short:.2f}x the function calls"
+    assert bug_long / bug_short > 2.2, "the measure cannot tell the quadratic bug from linear work"
 
 
 # --- the live view judges with the report's evaluator ----------------------------------------------

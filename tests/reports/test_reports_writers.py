@@ -209,7 +209,7 @@ def test_bad_run_directories_are_named(tmp_path: Path) -> None:
         load_run(tmp_path / "bad")
     (tmp_path / "bad" / "run.json").write_text('{"scenario": "x"}')
     loaded = load_run(tmp_path / "bad")
-    assert loaded.requests == () and len(loaded.problems) == 2
+    assert len(loaded.requests) == 0 and len(loaded.problems) == 2
     assert "intended_s" in loaded.problems[0] and "requests.jsonl:1" in loaded.problems[0]
 
 

@@ -1,0 +1,245 @@
+"""What an expectation's metric is worth over a run: windows, populations and values (``reports.expect``
+judges them).  The definitions — which requests a rate is over, where a record sits in time — are in
+``reports.expect``'s docstring; this module is their arithmetic, over the run's columns
+(``reports.columns``), one mask per window.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.expectations import (
+    After,
+    Before,
+    Comparison,
+    During,
+    DuringFault,
+    ExpectationSyntaxError,
+    Metric,
+    Ratio,
+    Window,
+    format_window,
+    metric_kind,
+    parse_expectation,
+)
+
+from .columns import BoolArray, CallColumns, FloatArray, RequestColumns, mask
+from .evaluation import Evaluation
+from .percentile import percentile
+from .records import FAILED, LOST, OK, EventRecord
+from .runinfo import RunInfo
+from .severity import SeverityTimeline
+
+__all__ = [
+    "HEADLINE_RATES",
+    "RunData",
+    "Undefined",
+    "expectation_rates",
+    "metric_value",
+    "no_fault",
+    "per_second",
+    "show",
+    "span_of",
+    "values",
+]
+
+#: Rates every report carries over the whole run, whether or not an expectation names them.
+HEADLINE_RATES = ("failed", "correct", "cache_hit", "fallback")
+
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Everything an expectation may look at, on the report's time base."""
+
+    info: RunInfo
+    requests: RequestColumns
+    calls: CallColumns
+    events: Sequence[EventRecord]
+    evaluation: Evaluation
+    severity: SeverityTimeline
+    end_s: float
+
+
+class Undefined(Exception):
+    """A metric with no value in its window (no data, unknown fault, division by zero)."""
+
+
+def span_of(window: Window | None, run: RunData) -> Span:
+    match window:
+        case None:
+            return 0.0, math.inf
+        case During(a, b):
+            return a, b
+        case DuringFault(i):
+            fault = run.info.fault(i)
+            if fault is None:
+                raise Undefined(no_fault(i, run))
+            return fault.at_s, fault.end(run.end_s)
+        case After(t):
+            return t, math.inf
+        case Before(t):
+            return 0.0, t - 1e-12
+    raise TypeError(f"not a window: {window!r}")
+
+
+def no_fault(i: int, run: RunData) -> str:
+    have = ", ".join(str(f.index) for f in run.info.faults) or "none"
+    return f"no fault {i} in this run (faults: {have})"
+
+
+def _span_length(span: Span, run: RunData) -> float:
+    start, end = span
+    return max(min(end, run.end_s) - start, 0.0)
+
+
+def _inside(t: FloatArray, span: Span) -> BoolArray:
+    return mask((t >= span[0]) & (t <= span[1]))
+
+
+def _requests_in(run: RunData, span: Span) -> BoolArray:
+    return _inside(run.requests.intended_s, span)
+
+
+def _calls_in(run: RunData, span: Span, provider: str | None = None) -> BoolArray:
+    return mask(_inside(run.calls.t_s, span) & run.calls.provider_is(provider))
+
+
+def _n(rows: BoolArray) -> int:
+    return int(np.count_nonzero(rows))
+
+
+def values(arg: str, run: RunData, span: Span) -> FloatArray:
+    """The raw values of ``arg`` in the window, in record order."""
+    if arg == "llm_latency":
+        return run.calls.latency_s[_calls_in(run, span)]
+    r, rows = run.requests, _requests_in(run, span)
+    if arg == "latency":
+        return r.latency_s[rows & r.flags["timed"]]
+    name = "agent_s" if arg == "agent" else "confidence"
+    return r.floats[name][rows & r.known(name)]
+
+
+def _rate(arg: str, r: RequestColumns, rows: BoolArray) -> float:
+    sent = rows & r.sent
+    if arg in ("failed", "ok", "lost"):
+        pop, hits = sent, sent & r.outcome_is(arg)
+    elif arg == "shed":
+        pop, hits = sent, sent & r.flags["shed"]
+    elif arg in ("fallback", "degraded", "cache_hit", "conservation"):
+        pop = sent & r.outcome_is(OK)
+        hits = pop & r.flags[arg]
+    elif arg == "json_error":
+        pop = sent & (r.attempts > 0)
+        hits = pop & r.flags["json_error"]
+    else:
+        pop = sent & r.known(arg)
+        hits = pop & r.truthy(arg)
+    if not _n(pop):
+        raise Undefined(f"no requests to take rate({arg}) over")
+    return _n(hits) / _n(pop)
+
+
+def _count(arg: str, r: RequestColumns, rows: BoolArray) -> int:
+    if arg == "requests":
+        return _n(rows)
+    if arg == "sent":
+        return _n(rows & r.sent)
+    outcome = {"ok": OK, "succeeded": OK, "failed": FAILED, "lost": LOST}.get(arg)
+    if outcome is not None:
+        return _n(rows & r.outcome_is(outcome))
+    if arg == "shed":
+        return _n(rows & r.flags["shed"])
+    counted = rows if arg == "json_error" else rows & r.outcome_is(OK)
+    return _n(counted & r.truthy(arg))
+
+
+def metric_value(metric: Metric, run: RunData) -> float | str:
+    span = span_of(metric.window, run)
+    name, arg = metric.name, metric.arg
+    if name == "severity.max":
+        return run.severity.max_during(span[0], span[1])
+    if name == "calls":
+        return float(_n(_calls_in(run, span, arg)))
+    if name == "upstream_amplification":
+        sent = _n(_requests_in(run, span) & run.requests.sent)
+        if sent == 0:
+            raise Undefined("no requests sent in the window")
+        return _n(_calls_in(run, span, arg)) / sent
+    assert arg is not None
+    if name == "rate":
+        return _rate(arg, run.requests, _requests_in(run, span))
+    if name == "count":
+        return float(_count(arg, run.requests, _requests_in(run, span)))
+    found = values(arg, run, span)
+    if not found.size:
+        raise Undefined(f"no {arg} values in the window")
+    if name == "avg":
+        return float(sum(found.tolist())) / int(found.size)
+    if name == "max":
+        return float(found.max())
+    return percentile(found, float(name[1:]))
+
+
+def per_second(metric: Metric, run: RunData) -> float:
+    value = metric_value(metric, run)
+    assert not isinstance(value, str)
+    if metric_kind(metric) != "count":
+        return value
+    length = _span_length(span_of(metric.window, run), run)
+    if length <= 0:
+        raise Undefined(f"the window of {metric.name} is empty")
+    return value / length
+
+
+def show(value: float | str, kind: str) -> str:
+    if isinstance(value, str):
+        return value
+    if kind == "duration":
+        return f"{value:.3f}s"
+    if kind == "fraction":
+        return f"{value:.4g} ({value * 100:.2f}%)"
+    if kind == "count":
+        return f"{value:g}"
+    return f"{value:.4g}"
+
+
+def _metric_text(metric: Metric) -> str:
+    text = metric.name if metric.arg is None else f"{metric.name}({metric.arg})"
+    return text if metric.window is None else f"{text} {format_window(metric.window)}"
+
+
+def _rate_metrics(texts: Sequence[str]) -> list[Metric]:
+    out = [Metric("rate", arg) for arg in HEADLINE_RATES]
+    for text in texts:
+        try:
+            exp = parse_expectation(text)
+        except ExpectationSyntaxError:
+            continue
+        if isinstance(exp, Comparison):
+            sides = (exp.left.numerator, exp.left.denominator) if isinstance(exp.left, Ratio) else (exp.left,)
+            out += [m for m in sides if m.name == "rate"]
+    return out
+
+
+def expectation_rates(texts: Sequence[str], run: RunData) -> tuple[tuple[str, float | None], ...]:
+    """The headline rates and every rate the expectations name, as ``(text, value)``: what ``compare``
+    sets side by side.  A rate with nothing to count in its window is None."""
+    seen: dict[str, float | None] = {}
+    for metric in _rate_metrics(texts):
+        key = _metric_text(metric)
+        if key in seen:
+            continue
+        try:
+            value = metric_value(metric, run)
+        except Undefined:
+            value = None
+        seen[key] = value if isinstance(value, float) else None
+    return tuple(seen.items())
