@@ -15,7 +15,11 @@ class SimClock:
     __slots__ = ("_env",)
 
     def __init__(self, env: simpy.Environment) -> None:
+        if not isinstance(getattr(env, "_now", None), int | float):  # pragma: no cover - another SimPy
+            raise TypeError("SimClock: this SimPy keeps no Environment._now; read env.now instead")
         self._env = env
 
     def now(self) -> float:
-        return float(self._env.now)
+        # A request reads the clock ~15 times: ``env.now`` is a property over ``_now`` and ``float()`` a
+        # global call, together two thirds of a read.  ``+ 0.0`` is float() for the int 0 SimPy starts at.
+        return self._env._now + 0.0

@@ -19,11 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fake_providers.faults.call import ChatCall
+from fake_providers.faults.decisions import Decision, Hang, HttpError, Refuse, Reset
 from fake_providers.faults.engine import FaultEngine
-from fake_providers.faults.outcomes import BadJson, Decision, Hang, HttpError, Normal, Refuse, Reset
-from fake_providers.faults.reply import Reply, call_rng, reply
+from fake_providers.faults.reply import Reply, call_rng, reply, serve
 from fake_providers.faults.service import ServiceQueue, ServiceSpec
-from fake_providers.servers.dialect import ChatCall
 from gateway.outcomes import ChatRequest, Completion, ProviderFailure
 
 from .network import Link
@@ -46,7 +46,7 @@ class CallPlan:
 
 
 class SimProvider:
-    __slots__ = ("engine", "link", "name", "seed", "service", "wire")
+    __slots__ = ("call_cost_s", "engine", "link", "name", "seed", "service", "timer_lag_s", "wire")
 
     def __init__(
         self, name: str, engine: FaultEngine, seed: int, service: ServiceSpec | None = None,
@@ -58,6 +58,12 @@ class SimProvider:
         self.link = Link()
         self.wire = Wire(name, model)
         self.service = ServiceQueue(service) if service is not None else None
+        #: how late the gateway notices a timeout: a real event loop's timer fires after its deadline,
+        #: never on it, so a timed-out call measures a little more than its timeout (``SimSetup.timer_lag_s``)
+        self.timer_lag_s = 0.0
+        #: the stack's own time on an answered call (client, proxy, loopback), added to the provider's
+        #: (``SimSetup.call_cost_s``); 0: the call takes exactly what the provider does
+        self.call_cost_s = 0.0
 
     def call(self, now: float, request: ChatRequest, timeout_s: float, key: int) -> CallPlan:
         wire = self.wire
@@ -75,12 +81,12 @@ class SimProvider:
         arrived = now + crossing.up_s
         decision = self.engine.decide(arrived, self.name, call.request_info(), rng)
         answer = reply(decision, call, rng)
-        busy = self._serve(arrived, decision, answer)
+        busy = self._serve(arrived, decision, answer, call)
         if isinstance(busy, HttpError):
             self.engine.release(decision, arrived)
             return self._within(crossing.up_s, wire.result(call, Reply(0.0, busy), timeout_s), timeout_s, None)
         if isinstance(answer.response, Hang):
-            return CallPlan(timeout_s, wire.timeout(timeout_s), decision, arrived + timeout_s)
+            return CallPlan(timeout_s + self.timer_lag_s, wire.timeout(timeout_s), decision, arrived + timeout_s)
         at_provider, queued = busy
         if crossing.cut is not None:   # downstream: the provider did the work, the answer never arrives whole
             return self._cut(crossing.cut, crossing.up_s + at_provider + crossing.cut_after_s, timeout_s,
@@ -96,31 +102,30 @@ class SimProvider:
         if plan.decision is not None:
             self.engine.release(plan.decision, plan.ends_at)
 
-    def _serve(self, arrived: float, decision: Decision, answer: Reply) -> tuple[float, float] | HttpError:
+    def _serve(self, arrived: float, decision: Decision, answer: Reply,
+               call: ChatCall) -> tuple[float, float] | HttpError:
         """Seconds the provider spends on the request and of those how many in its queue; or its overflow."""
-        queue = self.service
-        response = answer.response
-        if queue is None or not isinstance(response, Normal | BadJson | Reset):
-            return answer.delay_s, 0.0
-        service_s = queue.spec.service_s(decision.latency_s, answer.completion_tokens)
-        start = queue.admit(arrived, service_s)
-        if isinstance(start, HttpError):
-            return start
-        return start - arrived + service_s, start - arrived
+        # the run's service model, else the plan's ``service:`` rule: the queue the live fake honours too
+        queue = self.service if self.service is not None else self.engine.service(arrived, self.name)
+        served, queued = serve(answer, decision, call, queue, arrived)
+        if served.response is not answer.response and isinstance(served.response, HttpError):
+            return served.response
+        return served.delay_s, queued
 
     def _within(
         self, delay_s: float, result: Completion | ProviderFailure, timeout_s: float,
         decision: Decision | None, ends_at: float = 0.0,
     ) -> CallPlan:
+        delay_s += self.call_cost_s
         if delay_s > timeout_s:
-            return CallPlan(timeout_s, self.wire.timeout(timeout_s), decision, ends_at)
+            return CallPlan(timeout_s + self.timer_lag_s, self.wire.timeout(timeout_s), decision, ends_at)
         return CallPlan(delay_s, result, decision, ends_at)
 
     def _cut(
         self, cut: str, at_s: float, timeout_s: float, decision: Decision | None = None, ends_at: float = 0.0,
     ) -> CallPlan:
         if cut == "hang" or at_s > timeout_s or math.isinf(at_s):
-            return CallPlan(timeout_s, self.wire.timeout(timeout_s), decision, ends_at)
+            return CallPlan(timeout_s + self.timer_lag_s, self.wire.timeout(timeout_s), decision, ends_at)
         # a close without an answer and an RST both reach the client as a transport error mid-call
         return CallPlan(at_s, self.wire.result(_NO_CALL, Reply(0.0, Reset(0)), timeout_s), decision, ends_at)
 

@@ -11,7 +11,9 @@ into them (probes are not user traffic and are not written).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import fields
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,8 +25,35 @@ __all__ = ["FLUSH_EVERY", "JsonlWriter", "RecordObserver", "RunFiles"]
 FLUSH_EVERY = 4096
 _REQUEST_FIELDS = tuple(f.name for f in fields(RequestRecord))
 _CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
-#: one encoder for every line: json.dumps with options builds a new one per call
-_encode = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
+if _CALL_FIELDS != ("t_s", "provider", "latency_s", "result", "status", "request_id"):  # pragma: no cover
+    raise ImportError(f"sim.records: RecordObserver.on_call writes CallRecord's fields by hand; now {_CALL_FIELDS}")
+#: a record's values in field order, in one C call (a flat record: the field walk asdict does, without its copies)
+_request_values = attrgetter(*_REQUEST_FIELDS)
+_call_values = attrgetter(*_CALL_FIELDS)
+#: values ``dataclasses.asdict`` copies as they are: an event detail of only these needs no deep walk
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+#: the line encoder: ``json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode``, but its
+#: C encoder built once (``encode`` builds a new one per call, a fifth of a record's encoding time).  Same
+#: bytes (a test checks): the C encoder writes floats with ``float.__repr__`` whatever ``floatstr`` it gets.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
+_c_make_encoder: Callable[..., Callable[[Any, int], tuple[str, ...]]] | None = getattr(
+    json.encoder, "c_make_encoder", None)
+
+
+def _build_encoder() -> Callable[[dict[str, Any]], str]:
+    if _c_make_encoder is None:   # pragma: no cover - a Python without the _json accelerator
+        return _ENCODER.encode
+    e = _ENCODER
+    c = _c_make_encoder(None, e.default, json.encoder.encode_basestring, e.indent, e.key_separator,
+                        e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
+
+    def encode(data: dict[str, Any]) -> str:
+        return "".join(c(data, 0))
+
+    return encode
+
+
+_encode = _build_encoder()
 
 
 class JsonlWriter:
@@ -64,13 +93,19 @@ class RunFiles:
 
     def request(self, record: RequestRecord) -> None:
         # a flat record: a field walk is several times cheaper than dataclasses.asdict
-        self.requests.write({name: getattr(record, name) for name in _REQUEST_FIELDS})
+        self.requests.write(dict(zip(_REQUEST_FIELDS, _request_values(record), strict=True)))
 
     def call(self, record: CallRecord) -> None:
-        self.calls.write({name: getattr(record, name) for name in _CALL_FIELDS})
+        self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))
 
     def event(self, record: EventRecord) -> None:
-        self.events.write(record.to_dict())
+        detail = record.detail
+        # asdict deep-copies the detail (a shed event per refused call: most of the twin's event cost); a
+        # detail of plain values is encoded as it is, to the same bytes.  Anything nested takes asdict's walk.
+        if type(detail) is dict and all(type(v) in _ATOMIC for v in detail.values()):
+            self.events.write({"t_s": record.t_s, "kind": record.kind, "detail": detail})
+        else:
+            self.events.write(record.to_dict())
 
     def close(self) -> None:
         for w in (self.requests, self.calls, self.events):
@@ -88,8 +123,10 @@ class RecordObserver:
     def on_call(self, event: CallEvent) -> None:
         if event.probe:
             return
-        self._files.call(CallRecord(round(event.started_at, 6), event.provider, event.latency_s, event.result,
-                                    event.status, event.request_id))
+        # the dict RunFiles.call makes of this CallRecord, without building the record (one per call)
+        self._files.calls.write({"t_s": round(event.started_at, 6), "provider": event.provider,
+                                 "latency_s": event.latency_s, "result": event.result, "status": event.status,
+                                 "request_id": event.request_id})
 
     def on_state(self, event: StateEvent) -> None:
         self._files.event(EventRecord(round(event.at, 6), event.kind, dict(event.detail)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,12 +30,16 @@ from fake_providers.corpus import REFERENCE_DATE
 from fake_providers.faults.engine import FaultEngine
 from fake_providers.faults.plan import FaultPlan
 from fake_providers.faults.service import ServiceSpec
+from fake_providers.servers.runner import provider_seed
 from gateway.config import GatewayConfig
+from gateway.core.gold_flow import gold_probe_flow
 from gateway.core.observer import Observers
 from gateway.core.pipeline import ParseOutcome, parse_appointment
+from gateway.core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
 from gateway.core.stack import Stack
 from gateway.service.admission import Admission
 from gateway.service.cache_backends import MemoryBackend
+from gateway.service.render import parse_body
 from reports.records import CLIENT_TIMEOUT, SHED_STATUS, EventRecord
 from reports.runinfo import RunInfo
 from workload import outcome
@@ -43,17 +47,19 @@ from workload.prompts import Prompt, choose_prompt
 from workload.schedule import Stage, arrivals, schedule_end
 
 from .clock import SimClock
-from .interpreter import perform
+from .interpreter import perform, start
 from .provider import SimProvider
 from .records import RecordObserver, RunFiles
-from .timeline import Step, Timeline
+from .steps import Step
+from .timeline import Timeline
 
 __all__ = ["DRAIN_SLACK_S", "SimResult", "SimSetup", "run_sim"]
 
 #: as the live load generator: in-flight requests get the client timeout plus this to report
 DRAIN_SLACK_S = 2.0
-#: the flow-key space of probes, apart from request ids
+#: the flow-key spaces of health probes and gold probes, apart from request ids and from each other
 _PROBE_KEYS = 1 << 40
+_GOLD_KEYS = 2 << 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,13 @@ class SimSetup:
     services: Mapping[str, ServiceSpec] = field(default_factory=dict)
     #: the gateway's own CPU time per request, as a fixed delay before its flow (no contention modelled)
     gateway_cpu_s: float = 0.0
+    #: instead of ``gateway_cpu_s``: the fixed cost per request drawn from these (a live run's own
+    #: measurement, scenario seconds), one draw per request from a generator seeded by ``seed``
+    overhead_samples_s: tuple[float, ...] = ()
+    #: how late a timed-out call is noticed (``SimProvider.timer_lag_s``); 0: exactly at its timeout
+    timer_lag_s: float = 0.0
+    #: per provider, the stack's own time on each answered call (``SimProvider.call_cost_s``)
+    call_cost_s: Mapping[str, float] = field(default_factory=dict)
     run_info: RunInfo | None = None
     probes: bool = True
 
@@ -79,6 +92,13 @@ class SimSetup:
             raise ValueError(f"client_timeout_s: must be > 0, got {self.client_timeout_s!r}")
         if not (self.gateway_cpu_s >= 0):
             raise ValueError(f"gateway_cpu_s: must be >= 0, got {self.gateway_cpu_s!r}")
+        if not all(x >= 0 for x in self.overhead_samples_s):
+            raise ValueError("overhead_samples_s: every sample must be >= 0")
+        if not (self.timer_lag_s >= 0):
+            raise ValueError(f"timer_lag_s: must be >= 0, got {self.timer_lag_s!r}")
+        bad = sorted(p for p, cost in self.call_cost_s.items() if p not in self.config.providers or not cost >= 0)
+        if bad:
+            raise ValueError(f"call_cost_s: unknown provider or negative cost for {', '.join(bad)}")
         unknown = sorted(set(self.services) - set(self.config.providers))
         if unknown:
             raise ValueError(f"services: unknown provider(s) {', '.join(unknown)}; "
@@ -88,6 +108,9 @@ class SimSetup:
         """What the twin assumed, for run.json: the parts of the stack it models rather than runs."""
         return {
             "gateway_cpu_s": self.gateway_cpu_s,
+            "overhead_samples": _sample_notes(self.overhead_samples_s),
+            "timer_lag_s": self.timer_lag_s,
+            "call_cost_s": dict(self.call_cost_s),
             "services": {name: {"concurrency": s.concurrency, "queue": s.queue, "tokens_per_s": s.tokens_per_s,
                                 "ttft_s": s.ttft_s, "overflow_status": s.overflow_status}
                          for name, s in self.services.items()},
@@ -97,6 +120,14 @@ class SimSetup:
             "not_modelled": ["gateway CPU contention (a fixed delay per request instead)",
                              "toxics slicer, slow_close, limit_data", "rate-limit headers on provider answers"],
         }
+
+
+def _sample_notes(samples: tuple[float, ...]) -> dict[str, float] | None:
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    return {"n": len(ordered), "p50_s": ordered[len(ordered) // 2],
+            "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], "max_s": ordered[-1]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +156,16 @@ class _Twin:
         engine = FaultEngine(setup.plan, seed=setup.seed)
         providers = setup.config.providers
         self.providers = {
-            name: SimProvider(name, engine, setup.seed, setup.services.get(name), providers[name].model)
+            # each seeded as its live fake is, so a call key meets the same fate here and there
+            name: SimProvider(name, engine, provider_seed(setup.seed, name), setup.services.get(name),
+                              providers[name].model)
             for name in self.stack.providers
         }
+        for provider in self.providers.values():
+            provider.timer_lag_s = setup.timer_lag_s
+            provider.call_cost_s = setup.call_cost_s.get(provider.name, 0.0)
         self.engine = engine
+        self.overhead = random.Random(f"overhead:{setup.seed}") if setup.overhead_samples_s else None
         self.admission = Admission(setup.config.limits.max_in_flight)
         self.pending: dict[int, tuple[float, str]] = {}
         self.references: dict[str | None, date] = {}
@@ -142,29 +179,31 @@ class _Twin:
 
     def arrive(self) -> Generator[simpy.Event, Any, None]:
         env, setup = self.env, self.setup
-        timeout, process = env.timeout, env.process
+        timeout = env.timeout
         for arrival in arrivals(setup.stages, setup.seed, setup.arrival):
             wait = arrival.t_s - env.now
             if wait > 0:
                 yield timeout(wait)
             prompt = choose_prompt(setup.prompts, setup.seed, arrival.id)
             self.pending[arrival.id] = (arrival.t_s, prompt.id)
-            process(self.request(arrival.id, arrival.t_s, prompt))
+            start(env, self.request(arrival.id, arrival.t_s, prompt))   # run as a process would be, without one
 
     def request(self, rid: int, intended_s: float, prompt: Prompt) -> Generator[simpy.Event, Any, None]:
         env, setup = self.env, self.setup
-        if setup.gateway_cpu_s > 0:
+        if self.overhead is not None:
+            yield env.timeout(self.overhead.choice(setup.overhead_samples_s))
+        elif setup.gateway_cpu_s > 0:
             yield env.timeout(setup.gateway_cpu_s)
         if not self.admission.try_enter():
             # the live ASGI router sheds past limits.max_in_flight before any flow runs
             status, body = SHED_STATUS, None   # no body: as an empty one, not JSON
         else:
-            flow = parse_appointment(self.stack, prompt.prompt, self.reference(prompt), env.now)
+            flow = parse_appointment(self.stack, prompt.prompt, self.reference(prompt), env.now, request_id=rid)
             try:
                 result: ParseOutcome = yield from perform(env, flow, self.providers, self.cache, rid)
             finally:
                 self.admission.leave()
-            status, body = result.status, result.body
+            status, body = result.status, parse_body(result)   # the body a live client would get
         if self.pending.pop(rid, None) is None:
             return   # already written as lost when the run ended
         latency = env.now - intended_s
@@ -176,17 +215,17 @@ class _Twin:
                                            prompt.gold)
         self.files.request(record)
 
-    def probe(self) -> Generator[simpy.Event, Any, None]:
-        from gateway.core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
-
+    def every_probe_period(self, flow: Callable[[], Generator[Any, Any, Any]], keys: int
+                           ) -> Generator[simpy.Event, Any, None]:
+        """A gateway background loop (``gateway/service/background.py``: health probes, gold probes) as a
+        process of its own on the gateway's probe period, its calls keyed in a space of its own."""
         env = self.env
         period = probe_period_s(self.setup.config)
         cycle = 0
         while True:
             yield env.timeout(period)
             cycle += 1
-            yield from perform(env, probe_due_providers(self.stack, PROBE_REQUEST), self.providers, self.cache,
-                               _PROBE_KEYS + cycle)
+            yield from perform(env, flow(), self.providers, self.cache, keys + cycle)
 
     def close(self, end_s: float) -> int:
         """Account for every request still in flight at ``end_s``: a timeout if the user had given up, else lost."""
@@ -205,7 +244,7 @@ class _Twin:
         """The runbook's "Paso 4" reading of each provider's quota, as the live run records it at the end.
 
         The primary provider (the pinned one, else the heaviest weight) comes last: the recovery check
-        reads the last reading, as it does live (drill/live/orchestrate.py ``_record_limits``).
+        reads the last reading, as it does live (drill/live/readings.py ``record_limits``).
         """
         config = self.setup.config
         primary = config.primary_provider()
@@ -235,7 +274,10 @@ def run_sim(setup: SimSetup, run_dir: Path) -> SimResult:
     try:
         env.process(twin.arrive())
         if setup.probes:
-            env.process(twin.probe())
+            env.process(twin.every_probe_period(
+                lambda: probe_due_providers(twin.stack, PROBE_REQUEST), _PROBE_KEYS))
+            if twin.stack.gold_probe.enabled:
+                env.process(twin.every_probe_period(lambda: gold_probe_flow(twin.stack), _GOLD_KEYS))
         if setup.steps:
             env.process(Timeline(env, setup.steps, twin.providers, twin.stack, files.event).run())
         env.run(until=end)

@@ -1,6 +1,6 @@
 """``--service PROVIDER:key=value,...``: a provider's service model, written on the command line.
 
-``qwen:concurrency=8,queue=20,tokens_per_s=40,ttft=300ms,overflow=429`` — the keys are
+``qwen:concurrency=8,queue=20,tokens_per_s=40,ttft=300ms,overflow_status=429`` — the keys are
 ``ServiceSpec``'s; durations take the scenario grammar ("300ms", "1.5s").  Errors name the flag,
 the provider and the key.  Pure: no I/O.
 """
@@ -14,7 +14,7 @@ from fake_providers.faults.service import ServiceSpec
 
 __all__ = ["SERVICE_KEYS", "ServiceFlagError", "parse_service_flag"]
 
-SERVICE_KEYS = ("concurrency", "queue", "tokens_per_s", "ttft", "overflow")
+SERVICE_KEYS = ("concurrency", "queue", "tokens_per_s", "ttft", "overflow_status")  # the fault rule's keys
 PROVIDERS = ("qwen", "claude", "openai")
 
 
@@ -36,7 +36,7 @@ def parse_service_flag(text: str) -> tuple[str, ServiceSpec]:
                                f"expected one of {', '.join(PROVIDERS)}")
     if not sep or not rest.strip():
         raise ServiceFlagError(f"{where}: expected {provider}:concurrency=N[,queue=N,tokens_per_s=X,ttft=D,"
-                               "overflow=429|503]")
+                               "overflow_status=429|503]")
     values: dict[str, str] = {}
     for item in rest.split(","):
         key, eq, value = (part.strip() for part in item.partition("="))
@@ -60,7 +60,7 @@ def parse_service_flag(text: str) -> tuple[str, ServiceSpec]:
             queue=_int(values["queue"], where, "queue") if "queue" in values else None,
             tokens_per_s=_float(values["tokens_per_s"], where, "tokens_per_s") if "tokens_per_s" in values else None,
             ttft_s=ttft,
-            overflow_status=_int(values.get("overflow", "503"), where, "overflow"),
+            overflow_status=_int(values.get("overflow_status", "503"), where, "overflow_status"),
         )
     except ValueError as exc:
         raise ServiceFlagError(f"{where}: {exc}") from None

@@ -1,55 +1,28 @@
 """The scenario's timeline in virtual time: toxics, proxy down/up and admin actions at their instants.
 
-Steps are the live plan's (``drill.live.plan.Step`` has the same fields; the
-command converts them), applied to the twin's links and to the gateway stack
-through the admin API's own parse and apply.  Each applied step, or its
-failure, becomes the ``EventRecord`` the live timeline driver writes.
+The steps are ``sim.steps`` values, the very ones the live planner builds and
+the live driver applies on the wall clock; here they are applied at
+``env.now`` to the twin's links and to the gateway stack, admin changes
+through the admin API's own ``apply_admin_change``.  Each applied step, or its
+failure, becomes the ``EventRecord`` the live driver writes (``step_record``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import simpy
 
 from gateway.core.stack import Stack
-from gateway.service.admin import parse_admin_change
 from gateway.service.admin_apply import apply_admin_change
-from gateway.service.inputs import BadInput
 from reports.records import EventRecord
 
-from .network import NetworkError, Toxic
+from .network import Link, NetworkError, Toxic
 from .provider import SimProvider
+from .steps import AdminChange, ProxyDown, ProxyUp, Step, StepError, ToxicAdd, ToxicRemove, due, step_record
 
-__all__ = ["STEP_KINDS", "Step", "StepError", "Timeline", "due"]
-
-STEP_KINDS = ("toxic_add", "toxic_remove", "proxy_down", "proxy_up", "admin")
-
-
-class StepError(ValueError):
-    """A step the twin cannot apply; the message names what is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    at_s: float
-    kind: str
-    target: str
-    body: Mapping[str, Any] = field(default_factory=dict)
-    label: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in STEP_KINDS:
-            raise StepError(f"kind: expected one of {', '.join(STEP_KINDS)}, got {self.kind!r}")
-        if not self.at_s >= 0:
-            raise StepError(f"at_s: must be >= 0, got {self.at_s!r}")
-
-
-def due(steps: Sequence[Step], now: float) -> tuple[Step, ...]:
-    """The steps whose time has come by ``now``, in order (``steps`` sorted by time)."""
-    return tuple(s for s in steps if s.at_s <= now)
+__all__ = ["Timeline"]
 
 
 class Timeline:
@@ -63,35 +36,43 @@ class Timeline:
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         env = self._env
-        for step in self._steps:
-            if step.at_s > env.now:
-                yield env.timeout(step.at_s - env.now)
-            error: str | None = None
-            try:
-                self.apply(step)
-            except BadInput as exc:   # recorded; the run goes on, as live
-                error = f"admin body: {exc.field}: {exc.message}"
-            except (StepError, NetworkError) as exc:
-                error = f"{step.kind} {step.target}: {exc}"
-            detail: dict[str, Any] = {"step": step.kind, "target": step.target, "body": dict(step.body),
-                                      "label": step.label, "planned_s": step.at_s}
-            if error is not None:
-                detail["error"] = error
-            self._record(EventRecord(round(env.now, 6), "action" if step.kind == "admin" else "toxic", detail))
+        pending: Sequence[Step] = self._steps
+        while pending:
+            ready = due(pending, env.now)
+            if not ready:
+                yield env.timeout(pending[0].at_s - env.now)
+                continue
+            for step in ready:
+                error: str | None = None
+                try:
+                    self.apply(step)
+                except (StepError, NetworkError) as exc:   # recorded; the run goes on, as live
+                    error = f"{step.kind} {step.target}: {exc}"
+                self._record(step_record(step, env.now, error))
+            pending = pending[len(ready):]
 
     def apply(self, step: Step) -> None:
-        if step.kind == "admin":
-            change = parse_admin_change(dict(step.body), self._stack.breakers)
-            self._stack.observer.on_state(apply_admin_change(self._stack, change, self._env.now))
-            return
-        provider = self._providers.get(step.target)
+        match step:
+            case AdminChange():
+                missing = [p for p in step.providers() if p not in self._stack.breakers]
+                if missing:   # the live gateway refuses these with a 400: the twin records the same refusal
+                    raise StepError(f"provider {missing[0]!r} is not in the twin's stack "
+                                    f"(it has {', '.join(sorted(self._stack.breakers))})")
+                self._stack.observer.on_state(apply_admin_change(self._stack, step.change, self._env.now))
+            case ToxicAdd():
+                self._link(step.proxy).add(Toxic.from_body(step.body()))
+            case ToxicRemove():
+                self._link(step.proxy).remove(step.name)
+            case ProxyDown():
+                self._link(step.proxy).enabled = False
+            case ProxyUp():
+                self._link(step.proxy).enabled = True
+            case _:
+                assert_never(step)
+
+    def _link(self, proxy: str) -> Link:
+        provider = self._providers.get(proxy)
         if provider is None:
-            raise StepError(f"target: no provider {step.target!r} in the twin "
+            raise StepError(f"target: no provider {proxy!r} in the twin "
                             f"(it has {', '.join(sorted(self._providers))})")
-        link = provider.link
-        if step.kind == "toxic_add":
-            link.add(Toxic.from_body(step.body))
-        elif step.kind == "toxic_remove":
-            link.remove(str(step.body.get("name", "")))
-        else:
-            link.enabled = step.kind == "proxy_up"
+        return provider.link

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fake_providers.faults.outcomes import HttpError, Refuse, Reset
+from fake_providers.faults.broken_bodies import HTML_PAGE, truncate
+from fake_providers.faults.call import ChatCall
+from fake_providers.faults.decisions import HttpError, Refuse, Reset
+from fake_providers.faults.memo import Memo
 from fake_providers.faults.reply import Reply
 from fake_providers.servers.app import _dialect as fake_dialect
-from fake_providers.servers.bad_json import HTML_PAGE, truncate
 from fake_providers.servers.chat import retry_headers
-from fake_providers.servers.dialect import ChatCall, Dialect, RequestProblem
-from fake_providers.servers.memo import Memo
-from gateway.errors import ProviderError
+from fake_providers.servers.dialect import Dialect, RequestProblem
 from gateway.outcomes import ChatRequest, Completion, ProviderFailure
 from gateway.providers.base import HTTPProviderClient, RawResponse, transport_failure
 from gateway.providers.errors_map import failure_from_response
@@ -63,7 +63,7 @@ class Wire:
         found = self._calls.get(request)
         if found is None:
             try:
-                found = self.dialect.parse_request(self.client._payload(request))
+                found = self.dialect.parse_request(self.client.encode(request))
             except RequestProblem as problem:
                 found = self._http_failure(HttpError(400), problem.message)
             if len(self._calls) < 65536:
@@ -100,10 +100,7 @@ class Wire:
         elif reply.broken == "html":
             body, content_type = HTML_PAGE, _HTML
         raw = RawResponse(200, {"content-type": content_type, "content-length": str(len(body))}, body)
-        try:
-            return self.client._parse(raw, _EPOCH)
-        except ProviderError as exc:
-            return exc.failure
+        return self.client.decode(raw, _EPOCH)
 
     def _http_failure(self, error: HttpError, message: str | None = None) -> ProviderFailure:
         key = (error.status, error.code, error.retry_after_s)

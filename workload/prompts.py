@@ -120,6 +120,15 @@ def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prom
     return prompts[rng.randrange(len(prompts))]
 
 
+#: every answer's three entities and their gold are normalised again: results by text, bounded (pure)
+_NORMALISED: dict[str, str] = {}
+
+
 def normalise(text: str) -> str:
     """Compare names as a person would: case, accents' encoding and spacing do not matter."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    found = _NORMALISED.get(text)
+    if found is None:
+        found = " ".join(unicodedata.normalize("NFC", text).casefold().split())
+        if len(_NORMALISED) < 65536 and type(text) is str:
+            _NORMALISED[text] = found
+    return found

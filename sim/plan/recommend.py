@@ -164,7 +164,7 @@ def recommend(spec: PlanSpec, results: Sequence[PointResult]) -> Recommendation:
             at = next(p for p in cheapest.points if p.traffic >= target)
             lines.append(f"Cheapest configuration that holds {format_value(target)}× traffic: {cheapest.label} "
                          f"(p95 {at.p95_s:.2f} s, errors {at.error_rate * 100:.2f} %, severity {at.severity}; "
-                         f"its scenario: point-{at.index:04d}/scenario.yaml, to check it live with llmdrill run).")
+                         f"its scenario: point-{at.index:04d}/scenario.yaml; llmdrill plan-check checks it live).")
     fix = _fix(spec, configs, results)
     lines.append(f"Permanent fix the numbers support: {fix}.")
     return Recommendation(tuple(configs), cheapest, target, fix, "\n".join(lines))

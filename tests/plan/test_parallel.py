@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,12 @@ def test_writes_table_plots_and_recommendation(in_process: Path) -> None:
     # 30 rpm of Claude plus 10 of OpenAI cannot carry 6 requests/s while Qwen is down
     low = next(r for r in rows if r["traffic"] == "3" and r["quota.claude"] == "{rpm:30}")
     assert low["holds_slo"] == "no" and float(low["error_rate"]) > 0.01
+    # the answer as data for `llmdrill plan-check`: no point to check when nothing holds the target
+    rec = json.loads((in_process / "recommendation.json").read_text(encoding="utf-8"))
+    held = [r for r in rows if r["traffic"] == "3" and r["holds_slo"] == "yes"]
+    assert rec["target_traffic"] == 3 and rec["slo"]["p95_s"] == 3.0
+    assert (rec["point"] is None) == (not held)
+    assert all((in_process / f"point-{int(r['point']):04d}" / "scenario.yaml").is_file() for r in rows)
 
 
 def test_a_local_pool_gives_the_same_answer(plan_file: Path, in_process: Path) -> None:

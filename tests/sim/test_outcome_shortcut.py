@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from drill.commands import _load
+from drill.command_inputs import load_named
 from drill.sim_command import sim_setup
 from gateway.service.http import json_bytes
 from sim import run as sim_run
@@ -33,5 +33,5 @@ def test_the_decoded_body_gives_the_record_the_bytes_give(scenario: str, tmp_pat
     # the twin's view of workload.outcome, with the shortcut checked against the bytes path on every answer
     monkeypatch.setattr(sim_run, "outcome", SimpleNamespace(failed=outcome.failed, lost=outcome.lost,
                                                             answered_data=both))
-    simulate(sim_setup(_load(scenario), {}), tmp_path)
+    simulate(sim_setup(load_named(scenario), {}), tmp_path)
     assert len(seen) > 100

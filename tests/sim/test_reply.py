@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_providers.faults.outcomes import (
+from fake_providers.faults.answers import PARSE_MARKER, count_tokens
+from fake_providers.faults.call import ChatCall
+from fake_providers.faults.decisions import (
     BadJson,
     Decision,
     Hang,
@@ -21,8 +23,6 @@ from fake_providers.faults.outcomes import (
     StreamShape,
 )
 from fake_providers.faults.reply import Reply, call_rng, reply
-from fake_providers.servers.answers import PARSE_MARKER, count_tokens
-from fake_providers.servers.dialect import ChatCall
 
 CALL = ChatCall("qwen-plus", PARSE_MARKER, "Cita mañana a las 10am con el Dr. Pérez en Polanco", 40, 500, False)
 LOSSY = QualityLoss(0.6, 0.5, 0.3)

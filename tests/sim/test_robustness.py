@@ -19,7 +19,7 @@ from reports.records import FAILED, LOST, OK
 from scenarios.schema import Prompts
 from sim.run import SimSetup, run_sim
 from sim.scenario import corpus_prompts
-from sim.timeline import Step
+from sim.steps import ProxyDown, ProxyUp, Step, ToxicAdd
 from workload.schedule import Stage
 
 PROMPTS = corpus_prompts(Prompts(n=50))
@@ -44,9 +44,7 @@ rules = st.builds(
     st.sampled_from([0.3, 1.0]),
 )
 toxics = st.builds(
-    lambda kind, attrs, at, target: Step(float(at), "toxic_add", target,
-                                         {"name": f"t{at}{target}", "type": kind, "stream": "downstream",
-                                          "attributes": attrs}),
+    lambda kind, attrs, at, target: ToxicAdd(float(at), target, f"t{at}{target}", kind, attributes=attrs),
     *(st.sampled_from(["latency", "timeout", "reset_peer", "bandwidth"]),
       st.fixed_dictionaries({"latency": st.integers(0, 5000), "timeout": st.integers(0, 3000),
                              "rate": st.integers(0, 50)}),
@@ -59,13 +57,13 @@ def records(run_dir: Path) -> list[dict[str, Any]]:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(faults=st.lists(rules, max_size=4), steps=st.lists(toxics, max_size=3, unique_by=lambda s: s.body["name"]),
+@given(faults=st.lists(rules, max_size=4), steps=st.lists(toxics, max_size=3, unique_by=lambda s: s.name),
        seed=st.integers(0, 1000), downs=st.booleans())
 def test_every_request_gets_exactly_one_record_whatever_the_faults(
-    faults: list[dict[str, Any]], steps: list[Step], seed: int, downs: bool
+    faults: list[dict[str, Any]], steps: list[ToxicAdd], seed: int, downs: bool
 ) -> None:
-    all_steps = tuple(steps) + ((Step(10.0, "proxy_down", "claude"), Step(30.0, "proxy_up", "claude")) if downs
-                                else ())
+    all_steps: tuple[Step, ...] = tuple(steps) + ((ProxyDown(10.0, "claude"), ProxyUp(30.0, "claude")) if downs
+                                                  else ())
     setup = SimSetup(config_from_mapping({"seed": seed}), FaultPlan.parse({"faults": faults}),
                      (Stage(50.0, 4.0),), PROMPTS, seed, client_timeout_s=30.0, steps=all_steps)
     with tempfile.TemporaryDirectory() as tmp:

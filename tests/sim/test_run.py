@@ -12,11 +12,12 @@ import pytest
 from drill.cli import main
 from fake_providers.faults.plan import FaultPlan
 from gateway.config import config_from_mapping
+from gateway.outcomes import PROVIDERS
 from reports.io import load_run
 from scenarios.schema import Prompts
 from sim.run import SimSetup, run_sim
 from sim.scenario import corpus_prompts
-from sim.timeline import Step, StepError, due
+from sim.steps import ProxyDown, Step, ToxicAdd, ToxicRemove, admin_step
 from workload.schedule import Stage, expected_count
 
 PROMPTS = corpus_prompts(Prompts(n=300))
@@ -72,18 +73,21 @@ def test_a_provider_outage_opens_its_breaker_and_traffic_fails_over(tmp_path: Pa
 
 
 def test_timeline_steps_apply_at_their_virtual_time_and_bad_ones_are_recorded(tmp_path: Path) -> None:
-    steps = (
-        Step(30.0, "admin", "gateway", {"provider": "claude"}, "pin claude"),
-        Step(40.0, "toxic_add", "claude", {"name": "slow", "type": "latency", "stream": "downstream",
-                                           "attributes": {"latency": 2000}}),
-        Step(50.0, "admin", "gateway", {"provider": "nobody"}),
-        Step(60.0, "toxic_remove", "claude", {"name": "slow"}),
-        Step(70.0, "proxy_down", "claude"),
+    steps: tuple[Step, ...] = (
+        admin_step(30.0, {"provider": "claude"}, PROVIDERS, "pin claude"),
+        ToxicAdd(40.0, "claude", "slow", "latency", attributes={"latency": 2000}),
+        # a provider the gateway knows but this stack disabled: live, the gateway answers 400
+        admin_step(50.0, {"provider": "openai"}, PROVIDERS),
+        ToxicRemove(60.0, "claude", "slow"),
+        ProxyDown(70.0, "claude"),
     )
-    run_sim(setup(steps=steps, baseline="300ms", cache={"enabled": False}), tmp_path)
+    run_sim(setup(steps=steps, baseline="300ms", cache={"enabled": False},
+                  providers={"openai": {"enabled": False}}), tmp_path)
     applied = [e for e in lines(tmp_path / "events.jsonl") if e["kind"] in ("action", "toxic")]
     assert [e["t_s"] for e in applied] == [30.0, 40.0, 50.0, 60.0, 70.0]
-    assert "error" in applied[2]["detail"] and "provider" in applied[2]["detail"]["error"]
+    assert [e["detail"]["step"] for e in applied] == ["admin", "toxic_add", "admin", "toxic_remove", "proxy_down"]
+    assert applied[0]["detail"]["body"] == {"provider": "claude"} and applied[0]["detail"]["label"] == "pin claude"
+    assert "error" in applied[2]["detail"] and "'openai'" in applied[2]["detail"]["error"]
     assert all("error" not in e["detail"] for i, e in enumerate(applied) if i != 2)
     calls = lines(tmp_path / "calls.jsonl")
     pinned = [c for c in calls if 31 <= c["t_s"] < 69]
@@ -93,13 +97,6 @@ def test_timeline_steps_apply_at_their_virtual_time_and_bad_ones_are_recorded(tm
     assert slow and min(slow) == pytest.approx(2.3) and max(fast) == pytest.approx(0.3)
     down = [c for c in calls if c["t_s"] >= 70.5 and c["provider"] == "claude"]
     assert all(c["result"] == "connection_refused" for c in down)
-
-
-def test_steps_are_typed_and_due_is_pure() -> None:
-    steps = (Step(1.0, "proxy_down", "qwen"), Step(2.0, "proxy_up", "qwen"))
-    assert due(steps, 1.5) == steps[:1]
-    with pytest.raises(StepError, match="kind"):
-        Step(0.0, "explode", "qwen")
 
 
 def test_a_bad_setup_names_its_field() -> None:
@@ -173,9 +170,10 @@ def test_a_network_fault_the_twin_cannot_model_is_refused_before_the_run() -> No
         load = type("L", (), {"stages": (), "prompts": Prompts(n=10), "arrival": "poisson",
                               "client_timeout_s": 30.0})()
 
-    steps = [(5.0, "toxic_add", "qwen", {"name": "cut", "type": "slicer", "attributes": {}}, "slice qwen")]
+    steps = [ToxicAdd(5.0, "qwen", "cut", "slicer", label="slice qwen")]
     with pytest.raises(ValueError, match=r"'slice qwen' at 5s: type: the twin models"):
-        setup_for(Run(), {}, {"faults": []}, steps, RunInfo("x"))  # type: ignore[arg-type]
+        setup_for(Run(), config_from_mapping({}), FaultPlan.parse({"faults": []}), steps,  # type: ignore[arg-type]
+                  RunInfo("x"))
 
 
 @pytest.mark.parametrize(
@@ -183,7 +181,7 @@ def test_a_network_fault_the_twin_cannot_model_is_refused_before_the_run() -> No
     [("mistral:concurrency=2", "unknown provider 'mistral'"), ("qwen", "expected qwen:concurrency=N"),
      ("qwen:concurency=2", "did you mean 'concurrency'"), ("qwen:queue=3", "concurrency is required"),
      ("qwen:concurrency=two", "concurrency: expected an integer"), ("qwen:concurrency=1,ttft=soon", "ttft"),
-     ("qwen:concurrency=1,overflow=500", "overflow_status")],
+     ("qwen:concurrency=1,overflow_status=500", "overflow_status")],
 )
 def test_a_bad_service_flag_names_what_is_wrong(flag: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "provider-down", "--mode", "sim", "--service", flag]) == 2
@@ -194,7 +192,7 @@ def test_a_bad_service_flag_names_what_is_wrong(flag: str, message: str, capsys:
 def test_a_service_flag_reaches_the_twin() -> None:
     from sim.service_flag import parse_service_flag
 
-    provider, spec = parse_service_flag("claude:concurrency=4,queue=10,tokens_per_s=40,ttft=300ms,overflow=429")
+    provider, spec = parse_service_flag("claude:concurrency=4,queue=10,tokens_per_s=40,ttft=300ms,overflow_status=429")
     assert provider == "claude"
     assert (spec.concurrency, spec.queue, spec.tokens_per_s, spec.ttft_s, spec.overflow_status) == \
         (4, 10, 40.0, 0.3, 429)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_providers.faults.outcomes import HttpError
+from fake_providers.faults.decisions import HttpError
 from fake_providers.faults.service import ServiceQueue, ServiceSpec
 
 
