@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from drill.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from drill.gameday import commands as gameday_commands
-
-EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 3
 
 
 def _gateway(argv: list[str]) -> int:
@@ -45,6 +44,12 @@ def _plan(argv: list[str]) -> int:
     return plan(argv)
 
 
+def _plan_check(argv: list[str]) -> int:
+    from drill.plan.check_command import plan_check
+
+    return plan_check(argv)
+
+
 def _fidelity(argv: list[str]) -> int:
     from drill.fidelity_command import fidelity
 
@@ -69,6 +74,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "report": (_scenario_commands("report"), "re-render the report of a run directory"),
     "compare": (_scenario_commands("compare"), "compare two runs side by side"),
     "plan": (_plan, "capacity planning: sweep a PLAN.yaml over the twin (local cores or Dask)"),
+    "plan-check": (_plan_check, "run a plan's recommended point live, compressed; does it hold the SLO?"),
     "fidelity": (_fidelity, "run a scenario live and in the twin; compare p50/p95, errors, alerts, severity"),
     "export": (_export, "export Prometheus rules, promtool tests of a run, a Grafana dashboard"),
     "gateway": (_gateway, "serve the runbook's resilience stack"),

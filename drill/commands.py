@@ -12,71 +12,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 3
+from drill.command_inputs import add_limit_flags, check_cost, load_named, loopback_only
+from drill.verdict import EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_OK, print_verdict
+
+__all__ = ["compare", "list_", "report", "run", "schema", "validate"]
 
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def _load(name: str, time_scale: float | None = None, seed: int | None = None) -> Any:
-    from dataclasses import replace
-
-    from scenarios.library import find
-    from scenarios.loader import load_scenario
-
-    scenario = load_scenario(find(name))
-    changes: dict[str, Any] = {}
-    if time_scale is not None:
-        changes["time_scale"] = time_scale
-    if seed is not None:
-        changes["seed"] = seed
-    return replace(scenario, **changes) if changes else scenario
-
-
-def _add_limit_flags(p: argparse.ArgumentParser) -> None:
-    from drill.budget import DEFAULT_LIMITS, OVERRIDE_FLAG
-
-    d = DEFAULT_LIMITS
-    g = p.add_argument_group("cost limits", "a run estimated beyond one of these is refused before it starts")
-    g.add_argument("--max-requests", type=float, default=d.requests, help=f"default {d.requests:,.0f}")
-    g.add_argument("--max-wall", default=d.wall_s, help=f"wall-clock duration, default {d.wall_s / 3600:g}h")
-    g.add_argument("--max-memory", default=d.memory_b, help=f"default {d.memory_b / 1024**3:g}GiB")
-    g.add_argument("--max-disk", default=d.disk_b, help=f"default {d.disk_b / 1024**3:g}GiB")
-    g.add_argument(OVERRIDE_FLAG, dest="no_cost_limits", action="store_true", help="run whatever it costs")
-
-
-def _check_cost(prog: str, name: str, plan: Any, args: argparse.Namespace) -> tuple[str | None, list[str]]:
-    """The cost summary of ``plan`` and why it is refused (empty: it fits, or limits are off)."""
-    from drill.budget import OVERRIDE_FLAG, Limits, estimate, over_limits
-    from units.durations import ValueSyntaxError, parse_duration, parse_size
-
-    try:
-        limits = Limits(requests=float(args.max_requests), wall_s=parse_duration(args.max_wall, "--max-wall"),
-                        memory_b=parse_size(args.max_memory, "--max-memory"),
-                        disk_b=parse_size(args.max_disk, "--max-disk"))
-    except ValueSyntaxError as exc:
-        return None, [f"{prog}: {exc}"]
-    cost = estimate(plan.run)
-    if args.no_cost_limits:
-        return cost.summary(), []
-    over = over_limits(cost, limits)
-    if over:
-        return cost.summary(), [f"{name}: refused before starting: {line}" for line in over] + [
-            f"{name}: shorten the scenario or lower its rate, raise the limit, or pass {OVERRIDE_FLAG}"]
-    return cost.summary(), []
-
-
-def _loopback_only() -> None:
-    """The runner's own calls (fault plans, toxics, admin) go to loopback: no shell proxy may take them."""
-    import os
-
-    from drill.supervisor import PROXY_VARIABLES
-
-    for name in PROXY_VARIABLES:
-        os.environ.pop(name, None)
 
 
 def run(argv: list[str]) -> int:
@@ -101,7 +45,7 @@ def run(argv: list[str]) -> int:
                    help="sim: the gateway's own CPU seconds per request, as a fixed delay (default 0)")
     p.add_argument("--service", action="append", metavar="PROVIDER:concurrency=N,...",
                    help="sim: a provider's service model (slots, queue, tokens_per_s, ttft, overflow); repeatable")
-    _add_limit_flags(p)
+    add_limit_flags(p)
     args = p.parse_args(argv)
     if args.time_scale is not None and not 0 < args.time_scale <= 10:
         _err(f"llmdrill run: --time-scale must be in (0, 10], got {args.time_scale}")
@@ -142,7 +86,7 @@ def run(argv: list[str]) -> int:
     from scenarios.problems import ScenarioError
 
     try:
-        scenario = _load(args.scenario, args.time_scale, args.seed)
+        scenario = load_named(args.scenario, args.time_scale, args.seed)
         plan = make_plan(scenario)
         plan = with_target(plan, target) if target is not None else plan
     except ScenarioError as exc:
@@ -151,14 +95,14 @@ def run(argv: list[str]) -> int:
     except PlanError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
-    cost, refused = _check_cost("llmdrill run", args.scenario, plan, args)
+    cost, refused = check_cost("llmdrill run", args.scenario, plan, args)
     if refused:
         _err("\n".join(refused))
         return EXIT_BAD_INPUT
     if not plan.compression.safe and not args.force:
         _err(f"{args.scenario}: refused before starting: {plan.compression.message()}")
         return EXIT_BAD_INPUT
-    _loopback_only()
+    loopback_only()
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     wall = scenario.duration_s * scenario.time_scale
     print(f"llmdrill: {scenario.name} — {wall:.0f} s of load (time_scale {scenario.time_scale:g}); "
@@ -172,63 +116,10 @@ def run(argv: list[str]) -> int:
         print_comparison(out)
     if result.interrupted is not None:
         # a partial report is no verdict: say so, and exit as a process killed by that signal would
-        _verdict(out, result.passed, None, partial=True)
+        print_verdict(out, result.passed, None, partial=True)
         _err(f"llmdrill: {result.harness_error}; partial report in {out}")
         return 128 + result.interrupted
-    return _verdict(out, result.passed, result.harness_error)
-
-
-def _verdict(run_dir: Path, passed: bool | None, harness_error: str | None, *, partial: bool = False) -> int:
-    from drill.live.harness import describe
-
-    report = run_dir / "report.json"
-    if report.exists():
-        data = json.loads(report.read_text(encoding="utf-8"))
-        req = data.get("requests", {})
-        lat = data.get("latency_s", {})
-        sev = data.get("severity", {})
-        # the report's own figures, named as the report names them ("lost" is every lost record)
-        print(f"requests: scheduled {req.get('total')}  sent {req.get('sent')}  succeeded {req.get('succeeded')}  "
-              f"failed {req.get('failed')}  lost {req.get('lost_total')} (in flight {req.get('lost')}, "
-              f"never sent {req.get('unsent')})  fallback {req.get('fallback')}  shed {req.get('shed', 0)}  "
-              f"harness errors {req.get('harness_errors', 0)}")
-        for failure in data.get("harness_failure") or ():
-            harness_error = harness_error or "a process of the run died"
-            _err(f"llmdrill: harness failure: {describe(failure)}")
-        if lat:
-            parts = [f"{q} {lat[q]:.3f} s" if isinstance(lat.get(q), int | float) else f"{q} -"
-                     for q in ("p50", "p95", "p99")]
-            print(f"latency: {'  '.join(parts)}  (scenario seconds, from intended send time)")
-        print(f"severity: max {sev.get('max')}  ({sev.get('escalation', '')})")
-        if sev.get("summary"):   # which reading of "failed" it used, and the other beside it
-            print(f"  reading: {sev['summary']}")
-        if (data.get("correctness") or {}).get("headline"):
-            print(data["correctness"]["headline"])
-        harness = data.get("harness") or {}
-        if harness.get("summary"):
-            print(harness["summary"])
-        if harness.get("banner"):
-            _err(f"llmdrill: {harness['banner']}")
-        fired = [a["rule"] + (" (an addition to the runbook)" if a.get("origin", "runbook") != "runbook" else "")
-                 for a in data.get("alerts", []) if a.get("fired")]
-        print(f"alerts fired: {', '.join(fired) or 'none'}")
-        for e in data.get("expectations", []):
-            unknown = str(e.get("observed", "")).startswith("unknown")   # judged nothing: a harness failure
-            mark = "PASS" if e.get("passed") else "UNKNOWN" if unknown else "FAIL"
-            print(f"  {mark}  {e.get('name')}   (observed: {e.get('observed')})")
-        print(f"report: {run_dir / 'report.html'}  (also report.md, report.json, junit.xml, plots/)")
-    if harness_error is not None:
-        print("verdict: none (the harness failed: no figure after the failure can be trusted)")
-        _err(f"llmdrill: the harness failed: {harness_error}; logs in {run_dir / 'logs'}")
-        return EXIT_HARNESS
-    if passed is None:
-        _err(f"llmdrill: no report could be built; see {run_dir / 'report-error.txt'}")
-        return EXIT_HARNESS
-    if partial:
-        print("verdict: none (the run was cut short; the report covers what it recorded)")
-        return EXIT_HARNESS
-    print("verdict: PASSED" if passed else "verdict: FAILED")
-    return EXIT_OK if passed else EXIT_FAILED
+    return print_verdict(out, result.passed, result.harness_error)
 
 
 def list_(argv: list[str]) -> int:
@@ -246,7 +137,7 @@ def list_(argv: list[str]) -> int:
 def validate(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="llmdrill validate", description="Check scenario files.")
     p.add_argument("files", nargs="+")
-    _add_limit_flags(p)
+    add_limit_flags(p)
     args = p.parse_args(argv)
     from drill.live.plan import PlanError, make_plan
     from scenarios.problems import ScenarioError
@@ -254,7 +145,7 @@ def validate(argv: list[str]) -> int:
     bad = 0
     for name in args.files:
         try:
-            plan = make_plan(_load(name))
+            plan = make_plan(load_named(name))
         except ScenarioError as exc:
             bad += 1
             _err("\n".join(str(prob) for prob in exc.problems))
@@ -263,7 +154,7 @@ def validate(argv: list[str]) -> int:
             bad += 1
             _err(str(exc))
             continue
-        cost, refused = _check_cost("llmdrill validate", name, plan, args)
+        cost, refused = check_cost("llmdrill validate", name, plan, args)
         if refused:
             bad += 1
             _err("\n".join(refused))
@@ -324,7 +215,7 @@ def report(argv: list[str]) -> int:
     if passed is None:
         _err((run_dir / "report-error.txt").read_text(encoding="utf-8").strip())
         return EXIT_HARNESS if harness_error else EXIT_BAD_INPUT
-    return _verdict(run_dir, passed, harness_error)
+    return print_verdict(run_dir, passed, harness_error)
 
 
 def compare(argv: list[str]) -> int:

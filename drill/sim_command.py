@@ -1,9 +1,9 @@
 """``llmdrill run SCENARIO --mode sim``: the same plan, run by the twin; the same report.
 
-The live planner (``drill.live.plan.make_plan``) works out the gateway
-overrides, fault plan, timeline and ``RunInfo`` — at time_scale 1, since
-virtual time needs no compression — the twin runs them, and the live
-collector's ``finish_report`` builds the report from the run directory.
+The live planner (``drill.live.plan.make_plan``) works out and validates the
+gateway config, fault plan, timeline steps and ``RunInfo`` — at time_scale 1,
+since virtual time needs no compression — the twin runs those very values, and
+the live collector's ``finish_report`` builds the report from the run directory.
 """
 
 from __future__ import annotations
@@ -34,22 +34,22 @@ def sim_setup(scenario: Scenario, services: Mapping[str, ServiceSpec], gateway_c
     from sim.scenario import setup_for
 
     plan = make_plan(replace(scenario, time_scale=1.0), "sim")
-    return setup_for(plan.run, plan.gateway_overrides, plan.fault_plan,
-                     [(s.at_s, s.kind, s.target, s.body, s.label) for s in plan.steps], plan.run_info,
+    return setup_for(plan.run, plan.gateway, plan.faults, plan.steps, plan.run_info,
                      services=services, gateway_cpu_s=gateway_cpu_s)
 
 
 def run_sim_command(args: argparse.Namespace) -> int:
-    from drill.commands import _load, _verdict
+    from drill.command_inputs import load_named
     from drill.live.collect import finish_report
     from drill.live.plan import PlanError
+    from drill.verdict import print_verdict
     from scenarios.problems import ScenarioError
     from sim.scenario import simulate
     from sim.service_flag import parse_service_flag
 
     try:
         services = dict(parse_service_flag(text) for text in args.service or ())
-        scenario = _load(args.scenario, None, args.seed)
+        scenario = load_named(args.scenario, None, args.seed)
         if args.time_scale is not None and args.time_scale != 1.0:
             print(f"llmdrill: --time-scale {args.time_scale:g} ignored: the twin runs virtual time at scale 1",
                   file=sys.stderr)
@@ -65,10 +65,10 @@ def run_sim_command(args: argparse.Namespace) -> int:
           f"{args.gateway_cpu:g} s/request); run directory {out}", flush=True)
     result = simulate(setup, out)
     if result.interrupted:
-        _verdict(out, finish_report(out, "interrupted by SIGINT"), None, partial=True)
+        print_verdict(out, finish_report(out, "interrupted by SIGINT"), None, partial=True)
         print(f"llmdrill: interrupted at {result.simulated_s:.0f} s of virtual time; partial report in {out}",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"llmdrill: simulated {result.requests} requests in {result.wall_s:.1f} s "
           f"({result.requests / max(result.wall_s, 1e-9):,.0f} requests per wall second)", flush=True)
-    return _verdict(out, finish_report(out), None)
+    return print_verdict(out, finish_report(out), None)

@@ -21,7 +21,7 @@ from reports.report import Report
 from reports.runinfo import FaultWindow
 from reports.severity import INSUFFICIENT, severity_rank
 
-from .session import Act
+from .act_log import Act
 
 __all__ = ["Entry", "FaultTimes", "fault_times", "incident_timeline", "severity_at"]
 

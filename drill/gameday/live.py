@@ -25,9 +25,9 @@ from reports.report import Report, build_report, rescale
 from reports.runinfo import FaultWindow, RunInfo
 from reports.severity import ESCALATION, INSUFFICIENT
 
+from .act_log import Act
 from .incident import fault_times, incident_timeline
 from .runbook import MITIGATIONS, type_of_rule
-from .session import Act
 
 __all__ = ["Records", "panels", "read_live_records"]
 

@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 
 from fake_providers.corpus import REFERENCE_DATE, GoldCase, default_corpus
-from gateway.errors import ProviderError
 from gateway.nlp.llm_parse import LlmAnswerError, build_parse_messages, parse_llm_answer
-from gateway.outcomes import ChatRequest, RateLimitSnapshot
+from gateway.outcomes import ChatRequest, ProviderFailure, RateLimitSnapshot
 from gateway.providers.registry import make_client
 
 __all__ = ["GatewayProbe", "Health", "Limits", "Probe", "ProbeSet", "run_probes"]
@@ -100,15 +99,13 @@ async def _probe(http: httpx.AsyncClient, provider: str, url: str, case: GoldCas
     client = make_client(provider, url, "llmdrill-diagnose", None, http)
     request = ChatRequest(messages=build_parse_messages(case.prompt), max_tokens=100)
     start = time.monotonic()
-    try:
-        completion = await client.complete(request, timeout_s)
-    except ProviderError as exc:
-        f = exc.failure
-        return Probe(provider, time.monotonic() - start, str(f.kind), f.status, f.kind == "bad_response", None,
-                     None, f.rate_limits, f.retry_after_s)
+    result = await client.call(request, timeout_s)
     latency = time.monotonic() - start
-    json_error, confidence, correct = _judge(completion.text, case, REFERENCE_DATE)
-    return Probe(provider, latency, None, 200, json_error, confidence, correct, completion.rate_limits)
+    if isinstance(result, ProviderFailure):
+        return Probe(provider, latency, str(result.kind), result.status, result.kind == "bad_response", None,
+                     None, result.rate_limits, result.retry_after_s)
+    json_error, confidence, correct = _judge(result.text, case, REFERENCE_DATE)
+    return Probe(provider, latency, None, 200, json_error, confidence, correct, result.rate_limits)
 
 
 async def _health(http: httpx.AsyncClient, provider: str, url: str, timeout_s: float) -> Health:

@@ -10,16 +10,13 @@ the stop (not to the bound), and the report and the write-up are written in the 
 
 from __future__ import annotations
 
-import getpass
 import json
-import signal
 import sys
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -27,9 +24,9 @@ import httpx
 from drill.live.bringup import Stack, start_stack
 from drill.live.collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
 from drill.live.harness import StackWatch, describe, record_outcome
-from drill.live.orchestrate import _applier, _record_limits, _save_stats
 from drill.live.plan import LivePlan, make_plan
-from drill.live.timeline import TimelineDriver
+from drill.live.readings import record_limits, save_stats
+from drill.live.timeline import Apply, LiveApplier, TimelineDriver
 from drill.load.config import LoadConfig
 from drill.load.merge import merge_records
 from drill.load.runner import run_load
@@ -39,13 +36,17 @@ from reports.records import EventRecord
 from reports.runinfo import FaultWindow
 from scenarios.schema import Scenario
 from scenarios.schema import Stage as ScenarioStage
+from sim.steps import Step
 from workload.prompts import load_prompts
 from workload.schedule import Stage as LoadStage
 
+from .act_log import read_acts
+from .fault_book import ScriptedNetwork
 from .live import live_report, panels, read_live_records
 from .server import ControlServer
-from .session import Session, read_acts
+from .session import Session
 from .state import STATE_FILE, GamedayState, write_state
+from .stopper import GracefulStop
 
 __all__ = ["GamedaySetup", "build_scenario", "run_gameday"]
 
@@ -58,16 +59,17 @@ MAX_DURATION_S = 24 * 3600.0
 MAX_RUN_RATE = 200.0
 
 
+@dataclass(frozen=True, slots=True)
 class GamedaySetup:
-    def __init__(self, scenario: Scenario, rate: float, max_duration_s: float, out: Path, who: str,
-                 view: bool = False, workers: int = 0) -> None:
-        self.scenario = scenario
-        self.rate = rate
-        self.max_duration_s = max_duration_s
-        self.out = out
-        self.who = who
-        self.view = view
-        self.workers = workers
+    """What ``llmdrill gameday`` was asked for, checked by the command."""
+
+    scenario: Scenario
+    rate: float
+    max_duration_s: float
+    out: Path
+    who: str
+    view: bool = False
+    workers: int = 0
 
 
 def build_scenario(base: Scenario, rate: float | None, max_duration_s: float, time_scale: float) -> Scenario:
@@ -80,35 +82,6 @@ def build_scenario(base: Scenario, rate: float | None, max_duration_s: float, ti
 def _write_info(run_dir: Path, info: Any) -> None:
     (run_dir / "run.json").write_text(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
-
-
-class _Stopper:
-    """The first SIGINT/SIGTERM (or ``stop``) asks the load to end; a second one aborts at once."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.at: float | None = None
-        self.by = "llmdrill"
-        self._previous: dict[int, Any] = {}
-
-    def request(self, by: str) -> None:
-        if not self.event.is_set():
-            self.at, self.by = time.monotonic(), by
-            self.event.set()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.request(f"{signal.Signals(signum).name} ({getpass.getuser()})")
-
-    def __enter__(self) -> _Stopper:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for s, h in self._previous.items():
-            signal.signal(s, h)
 
 
 def run_gameday(setup: GamedaySetup) -> int:
@@ -129,7 +102,7 @@ def run_gameday(setup: GamedaySetup) -> int:
     graceful_stop_s: float | None = None
     failures: list[dict[str, Any]] = []
     server: ControlServer | None = None
-    with _Stopper() as stopper:
+    with GracefulStop() as stopper:
         try:
             with Supervisor(run_dir / "logs", handle_signals=False) as sup:
                 stack = start_stack(plan, run_dir, sup)
@@ -148,7 +121,9 @@ def run_gameday(setup: GamedaySetup) -> int:
                                          {"gateway": stack.gateway_url, "fakes": stack.fakes,
                                           "proxy": stack.proxy_api, "through_proxy": stack.through_proxy}))
                 _announce(state, run_dir, setup)
-                driver = TimelineDriver(plan.steps, epoch, _applier(stack.toxiproxy, stack.gateway), events.write)
+                driver = TimelineDriver(plan.steps, epoch,
+                                        _unless_superseded(session, LiveApplier(stack.toxiproxy, stack.gateway_url)),
+                                        events.write)
                 watch = StackWatch(sup, epoch, scale, events.write)
                 threading.Thread(target=_forward, args=(watch, stopper), name="gameday-watch", daemon=True).start()
                 driver.start()
@@ -174,8 +149,8 @@ def run_gameday(setup: GamedaySetup) -> int:
                     (stopper.at or time.monotonic()) - epoch
                 state = replace(state, status="stopping")
                 write_state(run_dir, state)
-                _record_limits(plan, stack.fakes, epoch, events)
-                _save_stats(stack.fakes, stack.gateway, run_dir)
+                record_limits(plan, stack.fakes, epoch, events)
+                save_stats(stack.fakes, stack.gateway, run_dir)
                 session.close(stopper.by, f"game day stopped by {stopper.by}")
                 windows = session.windows(stop_run_s)
         except Exception as exc:  # the harness failed: say so; whatever was recorded is still written up
@@ -211,8 +186,25 @@ def _session(plan: LivePlan, run_dir: Path, stack: Stack, epoch: float, events: 
         if r.status_code != 200:
             raise RuntimeError(f"the {provider} fake refused the fault plan: {r.text[:300]}")
     scripted = tuple(FaultWindow(w.index, w.at_s, w.until_s, w.provider, w.label) for w in plan.run_info.faults)
+    network = tuple(ScriptedNetwork(n.index, n.at_s, n.until_s, n.provider, n.label, n.proxies(PROVIDERS),
+                                    None if n.is_down else n.toxic_name)
+                    for n in plan.run.network)   # run seconds, as the timeline applies them
     return Session(run_dir, epoch, plan.scenario.time_scale, stack.fakes, stack.toxiproxy, stack.gateway_url,
-                   plan.fault_plan, scripted, events.write)
+                   plan.fault_plan, scripted, events.write, scripted_network=network)
+
+
+class AlreadyCleared(Exception):
+    """A scripted end the timeline skips: someone cleared that fault by hand before it came."""
+
+
+def _unless_superseded(session: Session, apply: Apply) -> Apply:
+    """The scenario's timeline, less the scripted ends of network faults cleared by hand (already undone);
+    the skipped step is still recorded, with why it was not applied."""
+    def step(s: Step) -> None:
+        if session.superseded(s):
+            raise AlreadyCleared("not applied: the fault was cleared by hand before its scripted end")
+        apply(s)
+    return step
 
 
 def _load_config(plan: LivePlan, run_dir: Path, stack: Stack, epoch: float) -> LoadConfig:
@@ -255,7 +247,7 @@ def _start_view(url: str) -> threading.Event:
     return done
 
 
-def _forward(watch: StackWatch, stopper: _Stopper) -> None:
+def _forward(watch: StackWatch, stopper: GracefulStop) -> None:
     """A process of the stack that dies ends the game day: what follows would not be the stack's doing."""
     while not stopper.event.wait(0.5):
         if watch.abort.is_set():
@@ -266,7 +258,7 @@ def _forward(watch: StackWatch, stopper: _Stopper) -> None:
 def _finish(plan: LivePlan, run_dir: Path, load: LoadConfig, stop_run_s: float,
             windows: tuple[FaultWindow, ...], failures: list[dict[str, Any]], workers: int = 0) -> bool | None:
     """Requests accounted up to the stop, calls and events collected, the report and the write-up."""
-    from .writeup import write_up
+    from .postmortem import write_up
 
     stop = max(stop_run_s, 1e-3)
     stages, start = [], 0.0

@@ -72,8 +72,9 @@ def collect_gateway_events(run_dir: Path) -> tuple[int, int]:
             if raw.get("record") == "call":
                 if raw.get("probe"):
                     continue   # health probes are not user traffic; they are in the fakes' stats
+                rid = raw.get("request_id")
                 rec = CallRecord(round(float(raw["t_s"]) - epoch, 6), str(raw["provider"]), float(raw["latency_s"]),
-                                 str(raw["result"]), raw.get("status"))
+                                 str(raw["result"]), raw.get("status"), rid if type(rid) is int else None)
                 if rec.t_s < 0:
                     continue   # before t=0 only the overhead calibration calls (drill/live/calibrate.py)
                 calls_out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")

@@ -5,6 +5,11 @@ point through the proxy) → fault plans pushed with the run's epoch → timelin
 driver → Locust open-model load → limits and stats → every process stopped →
 records collected → report.  Whatever fails or interrupts it, the processes are
 stopped and the records written so far still get a (partial) report.
+
+The order and the failure handling live here; each process's starter is in
+``bringup``, the end-of-run readings in ``readings``, what a step does in
+``timeline``.  The plan is used as validated (``plan.gateway``, ``plan.fault_plan``,
+``plan.steps``): nothing is re-parsed here.
 """
 
 from __future__ import annotations
@@ -20,10 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
-import yaml
 
 from drill.load.config import ENDPOINT_PATHS, LoadConfig
 from drill.load.runner import LoadResult, run_load
@@ -31,23 +34,23 @@ from drill.supervisor import ManagedProcess, Supervisor
 from fake_providers.proxy.client import ToxiproxyClient
 from gateway.outcomes import PROVIDERS
 from reports.records import EventRecord
-from scenarios.schema import Scenario
-from workload.corpus import corpus_rows
+from reports.runinfo import RunInfo
 from workload.schedule import Stage as LoadStage
 
+from .bringup import create_proxies, start_fakes, start_gateway, start_proxy, we_started_proxy, write_prompts
 from .calibrate import calibrate
 from .collect import JsonlAppender, collect_gateway_events, finish_report, write_clock
 from .compression import check_compression
 from .fake_calls import write_fake_calls
 from .harness import HarnessFailure, StackWatch, load_failure, record_outcome
-from .plan import LivePlan, Step
+from .plan import LivePlan
 from .prometheus import ALERTS_FILE, COMPARE_FILE, at_epoch, record_alerts, start_for_run, write_comparison
+from .readings import record_limits, save_stats
 from .scrape import start_scraper
 from .target import UPSTREAMS_FILE, Target, upstreams, wait_ready
-from .timeline import TimelineDriver
+from .timeline import LiveApplier, TimelineDriver
 from .view import LiveView
 
-PY = sys.executable
 #: seconds between "everything is up" and the run's t=0, so Locust is ready on time
 START_LEAD_S = 4.0
 
@@ -96,7 +99,7 @@ class CompressionUnsafe(RuntimeError):
     """The measured overhead makes this time_scale dishonest; the run stops before its load."""
 
 
-def _write_run_info(run_dir: Path, info: Any) -> None:
+def _write_run_info(run_dir: Path, info: RunInfo) -> None:
     (run_dir / "run.json").write_text(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
 
@@ -152,24 +155,18 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
                    view: bool, force: bool = False, prometheus: bool = False) -> LoadResult:
     scenario = plan.run
     fake_urls = start_fakes(sup, scenario)
-    proxy_api = _start_proxy(sup)
+    proxy_api = start_proxy(sup)
     toxiproxy = ToxiproxyClient(proxy_api)
-    gateway_urls = {}
     # a target's config is written before the run: --upstream-ports fixes the listen ports it names
-    first = plan.target.upstream_port if plan.target is not None else None
-    for index, provider in enumerate(PROVIDERS):
-        upstream = urlparse(fake_urls[provider])
-        listen = f"127.0.0.1:{first + index if first else 0}"
-        created = toxiproxy.create_proxy(provider, upstream=f"{upstream.hostname}:{upstream.port}", listen=listen)
-        gateway_urls[provider] = f"http://{created.listen}"
+    gateway_urls = create_proxies(toxiproxy, fake_urls, plan.target.upstream_port if plan.target else None)
     gateway: ManagedProcess | None = None
     if plan.target is None:
-        gateway = _start_gateway(plan, run_dir, sup, gateway_urls)
+        gateway = start_gateway(plan, run_dir, sup, gateway_urls)
         assert gateway.address is not None
         host = gateway.address
     else:
         host = _await_target(plan.target, run_dir, gateway_urls, sup)
-    prompts_path = _write_prompts(plan, run_dir)
+    prompts_path = write_prompts(plan, run_dir)
     if gateway is not None:
         _calibrate(plan, run_dir, host, fake_urls, prompts_path, force)
     prom = start_for_run(sup, run_dir, host, plan.run_info) if prometheus and gateway is not None else None
@@ -202,7 +199,8 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
         gateway_headers=plan.target is None,
     )
     watch = StackWatch(sup, epoch, plan.scenario.time_scale, events.write)
-    driver = TimelineDriver(plan.steps, epoch, _applier(toxiproxy, gateway), events.write)
+    driver = TimelineDriver(plan.steps, epoch, LiveApplier(toxiproxy, gateway.address if gateway else None),
+                            events.write)
     live = LiveView(plan, run_dir, epoch, host if gateway is not None else None) if view else None
     scraper = start_scraper(host, run_dir, epoch, plan.scenario.time_scale) if gateway is not None else None
     driver.start()
@@ -221,8 +219,8 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
     locust = [] if watch.entries else load_failure(result.exit_code, result.worker_exit_codes, result.killed,
                                                     epoch, plan.scenario.time_scale, events.write,
                                                     result.stopped_monotonic)
-    _record_limits(plan, fake_urls, epoch, events)
-    _save_stats(fake_urls, gateway, run_dir)
+    record_limits(plan, fake_urls, epoch, events)
+    save_stats(fake_urls, gateway, run_dir)
     if gateway is None:   # no gateway log to read: the calls are what the fakes saw
         _, problems = write_fake_calls(fake_urls, run_dir)
         for problem in problems:
@@ -230,28 +228,13 @@ def _run_processes(plan: LivePlan, run_dir: Path, sup: Supervisor, events: Jsonl
     if prom is not None:
         record_alerts(prom, run_dir, plan.scenario.duration_s)
     failure = watch.failure(result, locust)
-    if proxy_api.startswith("http") and not _we_started_proxy(sup):
+    if proxy_api.startswith("http") and not we_started_proxy(sup):
         for provider in PROVIDERS:   # an external Toxiproxy keeps running: leave it as we found it
             with contextlib.suppress(Exception):
                 toxiproxy.destroy_proxy(provider)
     if failure is not None:
         raise failure
     return result
-
-
-def _start_gateway(plan: LivePlan, run_dir: Path, sup: Supervisor, through_proxy: dict[str, str]) -> ManagedProcess:
-    config_path = run_dir / "gateway-config.yaml"
-    config_path.write_text(yaml.safe_dump(plan.gateway_overrides, allow_unicode=True, sort_keys=False),
-                           encoding="utf-8")
-    env = {f"LLMDRILL_{p.upper()}_URL": url for p, url in through_proxy.items()}
-    # The gateway logs raw CLOCK_MONOTONIC seconds (epoch 0); collection subtracts the run's epoch,
-    # which is fixed only once every process is up, so no start-up delay eats into the schedule.
-    gateway = sup.start("gateway", [PY, "-m", "drill.cli", "gateway", "--config", str(config_path),
-                                    "--events", str(run_dir / "gateway-events.jsonl"), "--epoch", "0"],
-                        env=env)
-    assert gateway.address is not None
-    sup.wait_http_ready(gateway.address + "/healthz", timeout_s=20, process=gateway)
-    return gateway
 
 
 def _await_target(target: Target, run_dir: Path, through_proxy: dict[str, str], sup: Supervisor) -> str:
@@ -284,108 +267,3 @@ def _calibrate(plan: LivePlan, run_dir: Path, gateway_url: str, fake_urls: dict[
         raise CompressionUnsafe(f"calibration: {check.message()}")
 
 
-def start_fakes(sup: Supervisor, scenario: Scenario) -> dict[str, str]:
-    """The three fake providers, seeded by the scenario; their base URLs by provider."""
-    prompts = scenario.load.prompts   # the fakes must know the gold of the prompts we send
-    fakes = sup.start("fakes", [PY, "-m", "drill.cli", "fake-providers", "--seed", str(scenario.seed),
-                                "--corpus", prompts.corpus, "--corpus-seed", str(prompts.seed),
-                                "--corpus-size", str(prompts.n)])
-    urls: dict[str, str] = json.loads(fakes.address or "{}")
-    return urls
-
-
-def _start_proxy(sup: Supervisor) -> str:
-    import os
-
-    external = os.environ.get("TOXIPROXY_URL")
-    if external:
-        return external.rstrip("/")
-    real = shutil.which("toxiproxy-server")
-    if real is not None:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = sup.start("proxy", [real, "-host", "127.0.0.1", "-port", str(port)], wait_for_address=False)
-        url = f"http://127.0.0.1:{port}"
-        sup.wait_http_ready(url + "/version", timeout_s=15, process=proc)
-        return url
-    proc = sup.start("proxy", [PY, "-m", "drill.cli", "proxy", "--port", "0"])
-    assert proc.address is not None
-    return proc.address.rstrip("/")
-
-
-def _we_started_proxy(sup: Supervisor) -> bool:
-    return "proxy" in sup.processes
-
-
-def _applier(toxiproxy: ToxiproxyClient, gateway: ManagedProcess | None) -> Any:
-    def apply(step: Step) -> None:
-        if step.kind == "toxic_add":
-            b = step.body
-            toxiproxy.add_toxic(step.target, b["type"], name=b["name"], stream=b.get("stream", "downstream"),
-                                toxicity=float(b.get("toxicity", 1.0)), attributes=b.get("attributes", {}))
-        elif step.kind == "toxic_remove":
-            toxiproxy.remove_toxic(step.target, step.body["name"])
-        elif step.kind == "proxy_down":
-            toxiproxy.disable(step.target)
-        elif step.kind == "proxy_up":
-            toxiproxy.enable(step.target)
-        elif step.kind == "admin":
-            if gateway is None:
-                raise RuntimeError("admin action without a gateway of ours (a --target run skips them)")
-            r = httpx.put(f"{gateway.address}/admin/config", json=step.body, timeout=5)
-            if r.status_code != 200:
-                raise RuntimeError(f"admin action refused ({r.status_code}): {r.text[:200]}")
-        else:
-            raise ValueError(f"unknown step kind {step.kind!r}")
-    return apply
-
-
-def _write_prompts(plan: LivePlan, run_dir: Path) -> Path:
-    rows = corpus_rows(plan.run.load.prompts)   # the twin sends the same prompts (workload.corpus)
-    path = run_dir / "prompts.json"
-    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def _primary(plan: LivePlan) -> str:
-    from gateway.config import config_from_mapping
-
-    return config_from_mapping(plan.gateway_overrides).primary_provider()
-
-
-def _record_limits(plan: LivePlan, fake_urls: dict[str, str], epoch: float, events: JsonlAppender) -> None:
-    """The runbook's "Paso 4": each provider's /v1/limits, the primary's last (recovery reads the last)."""
-    order = [p for p in PROVIDERS if p != _primary(plan)] + [_primary(plan)]
-    for provider in order:
-        try:
-            limits = httpx.get(fake_urls[provider] + "/v1/limits", timeout=5).json()
-            remaining = limits.get("rate_limit", {}).get("requests_remaining")
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            limits, remaining = {"error": str(exc)}, None
-        # The fake speaks per minute of run time; the report reads per scenario minute (rates × s).
-        if isinstance(remaining, int | float) and not isinstance(remaining, bool):
-            remaining = int(remaining * plan.scenario.time_scale)
-        events.write(EventRecord(round(time.monotonic() - epoch, 6), "limits",
-                                 {"provider": provider, "requests_remaining": remaining, "limits": limits,
-                                  "units": "requests_remaining per scenario minute; limits as the fake "
-                                           "reports them, per run minute"}))
-
-
-def _save_stats(fake_urls: dict[str, str], gateway: ManagedProcess | None, run_dir: Path) -> None:
-    stats: dict[str, Any] = {}
-    for provider, url in fake_urls.items():
-        try:
-            stats[provider] = httpx.get(url + "/_control/stats", timeout=5).json()
-        except (httpx.HTTPError, ValueError) as exc:
-            stats[provider] = {"error": str(exc)}
-    (run_dir / "fakes-stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
-    if gateway is None:
-        return
-    try:
-        metrics = httpx.get(f"{gateway.address}/metrics", timeout=5).text
-        (run_dir / "gateway-metrics.txt").write_text(metrics, encoding="utf-8")
-    except httpx.HTTPError:
-        pass

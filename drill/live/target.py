@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from units.loopback import is_loopback_host
+from units.ports import port_problem
 
 __all__ = [
     "UNAVAILABLE",
@@ -172,8 +173,9 @@ def target_from_args(args: argparse.Namespace) -> Target | None:
     if not args.target_ready_path.startswith("/"):
         raise TargetError(f"--target-ready-path: must start with '/', got {args.target_ready_path!r}")
     port = args.upstream_ports
-    if port is not None and not 1024 <= port <= 65533:
-        raise TargetError(f"--upstream-ports: expected 1024..65533 (N, N+1, N+2 are used), got {port}")
+    problem = None if port is None else port_problem(port, span=3, lowest=1024)
+    if problem is not None:
+        raise TargetError(f"--upstream-ports: {problem}")
     headers = dict(parse_header(h) for h in args.target_header)
     return Target(parse_target(args.target, args.allow_remote), args.target_model or None, headers,
                   float(args.target_wait), args.target_ready_path, port)

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +127,8 @@ class LiveView:
             while q and q[0][0] < now_s - self._keep_s:
                 q.popleft()
         scale = self._info.time_scale
-        requests = [r for _, r in self._done]
-        calls = [c for _, c in self._upstream]
+        requests: Sequence[RequestRecord] = [r for _, r in self._done]
+        calls: Sequence[CallRecord] = [c for _, c in self._upstream]
         events = self._events
         if scale != 1.0:
             requests, calls, events = rescale(scale, requests, calls, events)

@@ -23,6 +23,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
+from gateway.core.call_key import REQUEST_ID_HEADER
 from reports.records import OK, RequestRecord
 from workload import outcome
 from workload.chat_outcome import chat_answered
@@ -132,8 +133,10 @@ class OpenModelUser(User):
         sent_s = _now() - epoch
         sink.mark_sent(rid, sent_s)
         try:
+            # the arrival id goes with the request: the gateway tags its calls with it (calls.jsonl) and keys
+            # their fates by it, as the twin does for the same arrival
             answer = pool.post_json(cfg.path, body, client_timeout(cfg.client_timeout_s, intended_s, sent_s),
-                                    cfg.headers)
+                                    {**cfg.headers, REQUEST_ID_HEADER: str(rid)})
         except RequestFailed as exc:
             latency = _now() - epoch - intended_s
             record = outcome.failed(rid, intended_s, sent_s, latency, exc.error, prompt.id)

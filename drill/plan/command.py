@@ -1,6 +1,7 @@
 """``llmdrill plan PLAN.yaml``: validate every point, print the cost, sweep with a progress bar, answer.
 
-Writes into ``--out``: ``results.csv``, ``results.md``, ``recommendation.md``,
+Writes into ``--out``: ``results.csv``, ``results.md``, ``recommendation.md`` (and
+``recommendation.json``, which ``llmdrill plan-check`` reads),
 ``plots/*.png`` and one run directory per point (its records and report.json).
 Exit 0 when every point ran (whatever the SLO verdicts: a plan answers, it does
 not pass or fail), 2 for a bad plan, 3 when some point failed or the cluster
@@ -119,6 +120,9 @@ def _clock(seconds: float) -> str:
 
 
 def _sweep(spec: PlanSpec, jobs: list[PointJob], out: Path, workers: int, cluster: str | None) -> int:
+    import json
+
+    from sim.plan.check import RECOMMENDATION_FILE, recommendation_doc
     from sim.plan.plots import render_plots
     from sim.plan.recommend import recommend
     from sim.plan.result import PointResult
@@ -148,6 +152,9 @@ def _sweep(spec: PlanSpec, jobs: list[PointJob], out: Path, workers: int, cluste
         return EXIT_HARNESS
     rec = recommend(spec, results)
     (out / "recommendation.md").write_text(rec.text + "\n", encoding="utf-8")
+    # the same answer as data, for `llmdrill plan-check DIR` to check it live
+    (out / RECOMMENDATION_FILE).write_text(json.dumps(recommendation_doc(spec, rec), indent=2) + "\n",
+                                           encoding="utf-8")
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     for name, png in render_plots(spec, results, rec).items():
@@ -155,6 +162,8 @@ def _sweep(spec: PlanSpec, jobs: list[PointJob], out: Path, workers: int, cluste
     print(table, end="")
     print("\n" + rec.text)
     print(f"\nllmdrill plan: table {out}/results.csv (and .md), plots {plots}/, recommendation {out}/recommendation.md")
+    if rec.cheapest is not None:
+        print(f"llmdrill plan: check it live with: llmdrill plan-check {out}")
     if failed:
         _err(f"llmdrill plan: {len(failed)} point(s) failed; see {out}/point-*/point-error.txt")
         return EXIT_HARNESS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import math
 import sys
 from pathlib import Path
@@ -17,16 +17,14 @@ from drill.live.plan import make_plan
 from fake_providers.faults.plan import FaultPlan
 from scenarios import load_scenario_text
 
-_PATH = Path(__file__).resolve().parents[2] / "bench" / "bench_live_rate.py"
+_BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_live_rate", _PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_live_rate", module)
-    spec.loader.exec_module(module)
-    return module
+    # bench/ is scripts, not a package: its modules import their siblings as a script run would
+    if str(_BENCH) not in sys.path:
+        sys.path.insert(0, str(_BENCH))
+    return importlib.import_module("bench_live_rate")
 
 
 bench = _bench()

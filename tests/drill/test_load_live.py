@@ -22,6 +22,7 @@ from starlette.routing import Route
 from drill.load.config import LoadConfig
 from drill.load.merge import read_records
 from drill.load.runner import run_load
+from gateway.core.call_key import REQUEST_ID_HEADER
 from reports.records import FAILED, LOST, OK
 from workload.schedule import Stage, arrivals
 
@@ -34,10 +35,13 @@ class _App:
     stall: tuple[float, float] = (-1.0, -1.0)   # run seconds during which answers wait for its end
     hang_s: float | None = None                  # within the stall: sleep this long instead
     arrivals: list[float] = field(default_factory=list)
+    #: the x-llmdrill-request-id of each request received (None: it came without one)
+    request_ids: list[str | None] = field(default_factory=list)
 
     async def parse(self, request: Request) -> JSONResponse:
         now = time.monotonic() - self.epoch
         self.arrivals.append(now)
+        self.request_ids.append(request.headers.get(REQUEST_ID_HEADER))
         body = await request.json()
         lo, hi = self.stall
         if lo <= now < hi:
@@ -139,6 +143,9 @@ def test_two_workers_merge_into_complete_records(app, prompts: Path, tmp_path: P
         part, _ = read_records(tmp_path / "logs" / f"requests.w{w}.jsonl")
         assert part and all(r.id % 2 == w for r in part)
     assert len(state.arrivals) == len(expected)
+    # each request told the server its arrival id: the gateway tags its provider calls with it
+    assert sorted(int(i) for i in state.request_ids if i is not None) == expected
+    assert None not in state.request_ids
 
 
 def test_timeouts_and_refusals_are_failures_not_losses(app, prompts: Path, tmp_path: Path):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from drill.supervisor import StartupError, Supervisor, group_alive
+from drill.process_groups import group_alive
+from drill.supervisor import StartupError, Supervisor
 
 
 def _script(tmp_path: Path, name: str, body: str) -> list[str]:

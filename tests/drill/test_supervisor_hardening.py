@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drill.supervisor import ChildExit, Supervisor, child_environment
+from drill.child_process import child_environment
+from drill.supervisor import ChildExit, Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -49,7 +49,10 @@ CASES = [
     # (fault rule on every provider, time_scale, per-probe timeout, the type diagnose must name)
     ({"latency": {"dist": "constant", "value": "3s"}}, 0.2, 10.0, "latency"),        # p95 3 s > 10 s × 0.2
     # a hung provider: every probe times out, and the fake's /health says it is down — both are true
+    # (see test_a_hang_is_down_by_its_health_and_latency_by_its_timeouts)
     ({"connection": "hang"}, 1.0, 1.0, "down+latency"),
+    # a provider that hangs on some calls only still says it is up: slow, not down
+    ({"connection": "hang", "probability": 0.5}, 1.0, 1.0, "latency"),
     ({"error": {"status": 500}}, 1.0, 10.0, "down"),
     ({"error": {"status": 529}}, 1.0, 10.0, "down"),
     ({"connection": "reset"}, 1.0, 10.0, "down"),
@@ -119,3 +122,21 @@ def test_refused_connections_point_to_service_down_and_p1(fakes: dict[str, str])
     assert d.types == ("down",)
     assert d.severity == "P1" and d.exit_code == 11
     assert "unreachable" in d.steps[0].findings[0]
+
+
+def test_a_hang_is_down_by_its_health_and_latency_by_its_timeouts(fakes: dict[str, str]) -> None:
+    """A provider that hangs every call is two runbook types at once, each from its own step.
+
+    Paso 1 reads the provider's health, which says it is down (every request fails: "Servicio Down").
+    Paso 2 sees every probe time out, which is Latencia Alta's own alert (``llm_timeout_rate > 5%``),
+    and the alert the report and the dashboard fire for the same fault (``latency.timeout_rate``).
+    Naming only one would contradict either the provider's health or the dashboard.
+    """
+    _plan(fakes, [{"provider": "*", "connection": "hang"}])
+    d = diagnose(run_probes({"qwen": fakes["qwen"]}, None, timeout_s=1.0))
+    health, latency = d.steps[0], d.steps[1]
+    assert health.points_to is not None and health.points_to.id == "down"
+    assert any("/health answered 503" in f for f in health.findings), health.findings
+    assert latency.points_to is not None and latency.points_to.id == "latency"
+    assert any("timeouts 10/10" in f for f in latency.findings), latency.findings
+    assert d.severity == "P1"

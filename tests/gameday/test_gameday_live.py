@@ -332,3 +332,47 @@ def test_two_game_days_do_not_collide_and_ctrl_c_or_sigterm_stop_them_cleanly(tm
             if p.poll() is None:
                 p.kill()
                 p.communicate(timeout=30)
+
+
+def test_a_scripted_network_fault_is_cleared_by_its_id(tmp_path: Path) -> None:
+    """The scenario's network fault has the id of its window (``s0``): ``clear s0`` takes its toxic off the
+    proxy at once, its window ends then, and its scripted end is skipped and says why."""
+    scenario = tmp_path / "net.yaml"
+    scenario.write_text(
+        "name: gd-net\ndescription: a scripted latency toxic, cleared by hand\nseed: 3\nduration: 10m\n"
+        "load: {stages: [{until: 10m, rate: 1/s}], prompts: appointments-es}\n"
+        "network:\n  - {at: 0s, until: 5m, provider: claude, toxic: latency, latency: 200ms,"
+        " label: \"claude +200ms\"}\n",
+        encoding="utf-8")
+    run_dir = tmp_path / "gd"
+    proc = subprocess.Popen([sys.executable, "-m", "drill.cli", "gameday", str(scenario), "--time-scale", SCALE,
+                             "--max-duration", "10m", "--out", str(run_dir), "--as", "facilitator"],
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "TOXIPROXY_URL": ""})
+    try:
+        state = _until("the game day to be up", lambda: (run_dir / "gameday.json").is_file()
+                       and json.loads((run_dir / "gameday.json").read_text())["status"] == "running"
+                       and json.loads((run_dir / "gameday.json").read_text()), 90)
+        toxics = f"{state['proxy']}/proxies/claude/toxics"
+        names = _until("the scripted toxic", lambda: [t["name"] for t in httpx.get(toxics, timeout=5).json()], 30,
+                       every_s=0.2)
+        assert names == ["llmdrill0_latency_downstream"]
+        done = _cli("clear", "--gameday", str(run_dir), "--as", "alice", "s0")
+        assert done.returncode == 0, done.stderr
+        assert "s0" in done.stdout
+        assert httpx.get(toxics, timeout=5).json() == []
+        time.sleep(5 * 60 * float(SCALE) + 2)   # past the scripted end (5 m at the game day's scale)
+        stop = _cli("gameday", "stop", str(run_dir), "--as", "alice", timeout_s=150)
+        assert stop.returncode == 0, stop.stderr
+        proc.communicate(timeout=150)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    removes = [e for e in events if e["kind"] == "toxic" and e["detail"].get("step") == "toxic_remove"]
+    assert len(removes) == 1 and "cleared by hand" in removes[0]["detail"]["error"], removes
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    (window,) = [w for w in run["faults"] if w["index"] == 0]
+    assert window["until_s"] is not None and window["until_s"] < 5 * 60 - 30, window   # ended at the clear

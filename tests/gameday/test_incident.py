@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from drill.gameday.act_log import Act
 from drill.gameday.incident import fault_times, incident_timeline
-from drill.gameday.session import Act
 from reports.records import CallRecord, RequestRecord
 from reports.report import Report, build_report
 from reports.runinfo import FaultWindow, RunInfo

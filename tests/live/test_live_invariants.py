@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drill.commands import EXIT_FAILED, EXIT_HARNESS, EXIT_OK, _verdict
 from drill.load.config import LoadConfig
 from drill.load.merge import merge_records
+from drill.verdict import EXIT_FAILED, EXIT_HARNESS, EXIT_OK, print_verdict
 from reports.records import FAILED, LOST, OK, request_from_dict
 from reports.report import build_report
 from reports.runinfo import RunInfo
@@ -93,7 +93,7 @@ def test_verdict_exit_codes(tmp_path: Path, passed: bool | None, harness_error: 
     if with_report:
         report.write_text(json.dumps({"passed": passed, "requests": {"sent": 3}, "expectations": [
             {"name": "count(lost) == 0", "passed": bool(passed), "observed": 0}]}), encoding="utf-8")
-    code = _verdict(tmp_path, passed, harness_error, partial=partial)
+    code = print_verdict(tmp_path, passed, harness_error, partial=partial)
     out = capsys.readouterr()
     if harness_error is not None or passed is None or partial:
         assert code == EXIT_HARNESS
