@@ -8,14 +8,51 @@ measured in the same run — the machine is shared, so only the ratio travels.
 The full stack is measured with the gateway's cache on (its default: repeated
 prompts are hits) and off (every request calls a provider).
 
-Memory: the peak RSS after runs of increasing simulated duration; records are
-streamed, so it must not grow with the duration.
+Memory: the peak RSS of twin runs of increasing simulated duration, each in its own forked child (so
+a figure is that run's, not the largest so far); records are streamed, so it must not grow.
 
-    .venv/bin/python bench/bench_sim.py                  # speed + memory, ~1-2 min
+Evaluation: the report (read the run, evaluate the rules, severity and expectations) of a run and of
+one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
+
+    .venv/bin/python bench/bench_sim.py                  # speed + memory + evaluation, ~3 min
     .venv/bin/python bench/bench_sim.py --hours 24       # the stretch: 24 h of 50 req/s (4.32 M requests)
+    .venv/bin/python bench/bench_sim.py --eval 1800      # evaluation only: reports of 0.5 h and 1 h
     .venv/bin/python bench/bench_sim.py --proof          # M/M/c and M/M/1 over 1 M requests each (~3 min)
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
+
+Third stage (2026-12-01; default ``--seconds 1200``, per CPU second; HEAD and HEAD + these changes run
+alternately, best of 2, so both see the same neighbours): cache on 7,715 -> 10,598 (+37 %), off 4,674 ->
+5,545 (+19 %).  One bench run each (the bare model itself read 55,676 and 65,874 per CPU second: only
+runs side by side compare): HEAD 6,735 / 4,354, these changes 7,884 / 5,217.  2 h of 50 req/s (360,112
+requests) in 40 s wall (24 h ~ 8 min; target 3 min).  What did it, every output byte for byte the same
+(requests/calls/events and report.json/.md of six library scenarios and both bench set-ups, against the
+tree without these changes):
+
+- no SimPy process per request (``sim.interpreter.start``): the first step runs at once and each later
+  one from the callback of the event it waits for, as ``Process._resume`` does, without the process,
+  its start event and its end event (a request answered from the cache never waits at all);
+- records: the JSON line encoder is built once (``json.JSONEncoder.encode`` builds its C encoder per
+  line); event records skip ``dataclasses.asdict``'s deep copy when the detail is flat (a shed event
+  per refused call: ~7 % of a cache-off run); call records are written without building a ``CallRecord``;
+- pure results memoised: ``cache_key`` (sha256 of canonical JSON, asked 2x per miss, 1x per hit),
+  ``decode_completion`` (a JSON decode per hit), ``workload.prompts.normalise`` (6 per answer);
+- the twin's clock reads ``Environment._now`` (``env.now`` is a property; ~15 reads a request).
+
+What is left, measured (cProfile and substitution): seeding Mersenne Twisters is the largest single cost,
+~15 % of a cache-on and ~22 % of a cache-off run: ``choose_prompt`` seeds one from a string per request
+and ``call_rng`` one from an int per provider call (~17-23 us each here; replacing both by one shared
+generator took cache on 6,884 -> 8,119 and off 3,415 -> 4,382).  Any cheaper per-call generator changes
+every draw, live and sim, so it is a decision for the fault engine and the workload, not a speed patch.
+Then the pipeline's own body and ``dataclasses.replace`` in its ``_finish`` (~8 %), ``answered_data``'s
+25-field frozen ``RequestRecord`` (~10 % on), the records' JSON (~6 %), the policy machines per call
+(router, breaker, limiter, retry budget: ~10 % off) and SimPy itself (~8 %).  0.25x is ~50 us a request
+on this machine; a request costs ~95 us with the cache on and ~180 us with it off, so the target stays
+out of reach without a leaner core (fewer objects per request) and a cheaper seeded generator.
+Evaluation is linear with the evaluator's column rewrite (in the tree beside this stage, not part of it):
+0.33 h -> 0.67 h of run, evaluate x2.18 (0.12 -> 0.26 s), read x1.77, peak RSS 123 -> 134 MiB; at HEAD
+x2.5-3.0 (0.55-0.63 -> 1.59-1.67 s), peak RSS 183 -> 272 MiB.  Twin memory is flat: 111 / 112 / 113-115
+MiB peak RSS at 0.08 / 0.33 / 1.33 h simulated (a child process measures 104 MiB before any run).
 
 After the cheap wins (2026-12-01, second stage; ``--seconds 240``, per CPU second): the twin maps the
 core's body to its record without a JSON round trip (``workload.outcome.answered_data``) and the core
@@ -38,6 +75,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -55,6 +93,9 @@ import simpy  # noqa: E402
 
 from fake_providers.faults.plan import FaultPlan  # noqa: E402
 from gateway.config import config_from_mapping  # noqa: E402
+from reports.io import load_run  # noqa: E402
+from reports.report import build_report  # noqa: E402
+from reports.runinfo import RunInfo  # noqa: E402
 from scenarios.schema import Prompts  # noqa: E402
 from sim.batch_means import batch_interval, quantile  # noqa: E402
 from sim.mmc import mmc_stack_setup, run_mmc  # noqa: E402
@@ -86,10 +127,11 @@ def bare_mmc(lam: float, mu: float, c: int, n: int, seed: int = 1) -> tuple[floa
     return n / (time.perf_counter() - started), n / (time.process_time() - cpu)
 
 
-def stack_setup(rate: float, duration_s: float, cache: bool, seed: int = 1) -> SimSetup:
+def stack_setup(rate: float, duration_s: float, cache: bool, seed: int = 1, report: bool = False) -> SimSetup:
     config = config_from_mapping({"seed": seed, "cache": {"enabled": cache}})
+    info = RunInfo("bench-sim", mode="sim", seed=seed, duration_s=duration_s) if report else None
     return SimSetup(config, FaultPlan.parse({"faults": []}), (Stage(duration_s, rate),),
-                    corpus_prompts(Prompts()), seed)
+                    corpus_prompts(Prompts()), seed, run_info=info)
 
 
 def twin_rate(setup: SimSetup) -> tuple[float, int, float, float]:
@@ -117,10 +159,46 @@ def speed(seconds: float) -> None:
               f"{per_cpu:,.0f} = {per_cpu / bare_cpu:.3f}x  (target >= 0.25x)")
 
 
+def _child(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a forked child: its peak RSS is its own, not the largest of every run before it."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def _twin_peak(seconds: float) -> tuple[int, float]:
+    _, count, _, _ = twin_rate(stack_setup(50.0, seconds, True))
+    return count, peak_rss_mib()
+
+
 def memory(seconds: Sequence[float]) -> None:
+    base = _child(peak_rss_mib)
+    print(f"peak RSS of a child before any run: {base:.0f} MiB")
     for s in seconds:
-        twin_rate(stack_setup(50.0, s, True))   # the figure is the RSS after it
-        print(f"peak RSS after {s / 3600:.2f} h simulated: {peak_rss_mib():.0f} MiB")
+        count, peak = _child(_twin_peak, s)
+        print(f"peak RSS of a twin run of {s / 3600:.2f} h simulated ({count:,} requests): {peak:.0f} MiB")
+
+
+def _evaluate(seconds: float) -> tuple[int, float, float, float]:
+    """(requests, seconds to read the run, seconds to evaluate rules + severity + expectations, peak RSS)."""
+    with tempfile.TemporaryDirectory(prefix="llmdrill-bench-eval-") as tmp:
+        result = run_sim(stack_setup(50.0, seconds, True, report=True), Path(tmp))
+        started = time.process_time()
+        run = load_run(Path(tmp))
+        loaded = time.process_time()
+        build_report(run.info, run.requests, run.calls, run.events)
+        built = time.process_time()
+    return result.requests, loaded - started, built - loaded, peak_rss_mib()
+
+
+def evaluation(seconds: float) -> None:
+    """Read + evaluate a run and one twice as long: linear in run length means ~2x, quadratic ~4x."""
+    figures = [_child(_evaluate, s) for s in (seconds, 2 * seconds)]
+    for s, (count, read_s, eval_s, peak) in zip((seconds, 2 * seconds), figures, strict=True):
+        print(f"report of {s / 3600:.2f} h ({count:,} requests): read {read_s:.2f} s, evaluate {eval_s:.2f} s "
+              f"CPU; peak RSS {peak:.0f} MiB")
+    (_, r1, e1, _), (_, r2, e2, _) = figures
+    print(f"doubling the run: read x{r2 / r1:.2f}, evaluate x{e2 / e1:.2f} (linear ~2, quadratic ~4)")
 
 
 def stretch(hours: float) -> None:
@@ -183,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="simulated seconds of the speed runs (default 1200: 60 000 requests)")
     p.add_argument("--hours", type=float, help="run the stretch target: this many hours of 50 req/s")
     p.add_argument("--proof", action="store_true", help="the queueing proofs over --requests requests")
+    p.add_argument("--eval", type=float, metavar="SECONDS",
+                   help="only the evaluation scaling: report of SECONDS and of 2 x SECONDS of simulated run")
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--parts", default="mmc,mm1,stack",
                    help="which proofs: mmc (Erlang C), mm1 (provider level), stack (M/M/1 through the gateway core)")
@@ -191,9 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         proof(args.requests, args.parts.split(","))
     elif args.hours:
         stretch(args.hours)
+    elif args.eval:
+        evaluation(args.eval)
     else:
         speed(args.seconds)
         memory((args.seconds / 4, args.seconds, args.seconds * 4))
+        evaluation(args.seconds)
     return 0
 
 
