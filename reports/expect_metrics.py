@@ -9,12 +9,14 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from scenarios.expectations import (
+    FUNCTIONS,
     After,
     Before,
     Comparison,
@@ -37,9 +39,11 @@ from .runinfo import RunInfo
 from .severity import SeverityTimeline
 
 __all__ = [
+    "EVALUATORS",
     "HEADLINE_RATES",
     "RunData",
     "Undefined",
+    "evaluates",
     "expectation_rates",
     "metric_value",
     "no_fault",
@@ -161,31 +165,87 @@ def _count(arg: str, r: RequestColumns, rows: BoolArray) -> int:
     return _n(counted & r.truthy(arg))
 
 
-def metric_value(metric: Metric, run: RunData) -> float | str:
-    span = span_of(metric.window, run)
-    name, arg = metric.name, metric.arg
-    if name == "severity.max":
-        return run.severity.max_during(span[0], span[1])
-    if name == "calls":
-        return float(_n(_calls_in(run, span, arg)))
-    if name == "upstream_amplification":
-        sent = _n(_requests_in(run, span) & run.requests.sent)
-        if sent == 0:
-            raise Undefined("no requests sent in the window")
-        return _n(_calls_in(run, span, arg)) / sent
+#: how one metric function is worth over a window: (its argument, the run, the window) -> value
+Evaluator = Callable[[str | None, RunData, Span], float | str]
+#: metric name -> its evaluator: with ``scenarios.expectations.metric_table`` the whole of a metric (the
+#: language's table says what may be written, this one what it means; a test keeps the two in step)
+EVALUATORS: dict[str, Evaluator] = {}
+
+
+def evaluates(*names: str) -> Callable[[Evaluator], Evaluator]:
+    def register(fn: Evaluator) -> Evaluator:
+        for name in names:
+            EVALUATORS[name] = fn
+        return fn
+    return register
+
+
+@evaluates("severity.max")
+def _severity_max(arg: str | None, run: RunData, span: Span) -> float | str:
+    return run.severity.max_during(span[0], span[1])
+
+
+@evaluates("calls")
+def _calls(arg: str | None, run: RunData, span: Span) -> float | str:
+    return float(_n(_calls_in(run, span, arg)))
+
+
+@evaluates("upstream_amplification")
+def _amplification(arg: str | None, run: RunData, span: Span) -> float | str:
+    sent = _n(_requests_in(run, span) & run.requests.sent)
+    if sent == 0:
+        raise Undefined("no requests sent in the window")
+    return _n(_calls_in(run, span, arg)) / sent
+
+
+@evaluates("rate")
+def _rate_metric(arg: str | None, run: RunData, span: Span) -> float | str:
     assert arg is not None
-    if name == "rate":
-        return _rate(arg, run.requests, _requests_in(run, span))
-    if name == "count":
-        return float(_count(arg, run.requests, _requests_in(run, span)))
+    return _rate(arg, run.requests, _requests_in(run, span))
+
+
+@evaluates("count")
+def _count_metric(arg: str | None, run: RunData, span: Span) -> float | str:
+    assert arg is not None
+    return float(_count(arg, run.requests, _requests_in(run, span)))
+
+
+def _found(arg: str | None, run: RunData, span: Span) -> FloatArray:
+    assert arg is not None
     found = values(arg, run, span)
     if not found.size:
         raise Undefined(f"no {arg} values in the window")
-    if name == "avg":
-        return float(sum(found.tolist())) / int(found.size)
-    if name == "max":
-        return float(found.max())
-    return percentile(found, float(name[1:]))
+    return found
+
+
+@evaluates("avg")
+def _avg(arg: str | None, run: RunData, span: Span) -> float | str:
+    found = _found(arg, run, span)
+    return float(sum(found.tolist())) / int(found.size)
+
+
+@evaluates("max")
+def _max(arg: str | None, run: RunData, span: Span) -> float | str:
+    return float(_found(arg, run, span).max())
+
+
+def _percentile_of(q: float) -> Evaluator:
+    def evaluate(arg: str | None, run: RunData, span: Span) -> float | str:
+        return percentile(_found(arg, run, span), q)
+    return evaluate
+
+
+# every percentile the language's table admits (p50, p90, ...): its number is its name
+for _name in FUNCTIONS:
+    if re.fullmatch(r"p\d+(\.\d+)?", _name):
+        EVALUATORS[_name] = _percentile_of(float(_name[1:]))
+
+
+def metric_value(metric: Metric, run: RunData) -> float | str:
+    evaluator = EVALUATORS.get(metric.name)
+    if evaluator is None:   # the parser admits only the table's names, and a test keeps both tables equal
+        raise Undefined(f"no evaluator for the metric {metric.name!r}")
+    return evaluator(metric.arg, run, span_of(metric.window, run))
 
 
 def per_second(metric: Metric, run: RunData) -> float:

@@ -15,11 +15,11 @@ from ..clock import Clock
 from ..config import GatewayConfig
 from ..outcomes import Completion, FailureKind, ProviderFailure, RateLimitSnapshot
 from ..policy.breaker import BreakerConfig, BreakerState, BreakerTransition, CircuitBreaker
-from ..policy.cache_policy import SimilarityIndex
 from ..policy.limiter import LimiterConfig, RateLimitQueue
 from ..policy.modes import CONSERVATION, NORMAL, ModeChange, ModeConfig, ModeController, ModeProfile, Modes
 from ..policy.retry import RetryBudget, RetryConfig, RetryPolicy
 from ..policy.router import Router, RouterConfig
+from ..policy.similarity import SimilarityIndex
 from .gold_probe import GoldCase, GoldProbe
 from .observer import CallEvent, NullObserver, Observer, StateEvent
 

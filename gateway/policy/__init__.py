@@ -14,7 +14,7 @@ from .breaker import (
     CircuitBreaker,
     IllegalTransition,
 )
-from .cache_policy import MemoryCache, SimilarityIndex, cache_key, guard_allows, normalise_prompt, similarity
+from .cache_policy import MemoryCache, cache_key, normalise_prompt
 from .limiter import Admit, LimiterConfig, RateLimitQueue, Shed
 from .modes import (
     CONSERVATION,
@@ -28,6 +28,7 @@ from .modes import (
 )
 from .retry import RetryBudget, RetryConfig, RetryDecision, RetryPolicy
 from .router import AttemptBudget, ProviderHealth, Router, RouterConfig
+from .similarity import SimilarityIndex, guard_allows, similarity
 
 __all__ = [
     "CONSERVATION",

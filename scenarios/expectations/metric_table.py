@@ -2,7 +2,8 @@
 
 Adding a metric to the language is one entry here: an argument in :data:`FUNCTIONS` (``rate(timeout)``),
 a function (``p75``) or a bare metric in :data:`BARE_METRICS`; the parser, its suggestions and
-:data:`KNOWN_METRICS` read this table. Its meaning over a run's records is ``reports.expect``'s.
+:data:`KNOWN_METRICS` read this table. Its meaning over a run's records is one evaluator registered in
+``reports.expect_metrics.EVALUATORS`` (a test fails while either side lacks the other).
 """
 
 from __future__ import annotations

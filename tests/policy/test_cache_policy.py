@@ -9,14 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.clock import ManualClock
-from gateway.policy.cache_policy import (
-    MemoryCache,
-    SimilarityIndex,
-    cache_key,
-    guard_allows,
-    normalise_prompt,
-    similarity,
-)
+from gateway.policy.cache_policy import MemoryCache, cache_key, normalise_prompt
+from gateway.policy.similarity import SimilarityIndex, guard_allows, similarity
 
 params_st = st.dictionaries(
     st.sampled_from(["max_tokens", "temperature", "top_p", "stop"]),

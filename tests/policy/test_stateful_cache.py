@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from gateway.policy.cache_policy import MemoryCache, SimilarityIndex, cache_key
+from gateway.policy.cache_policy import MemoryCache, cache_key
+from gateway.policy.similarity import SimilarityIndex
 
 # -- exact cache -----------------------------------------------------------------------------------
 

@@ -77,3 +77,11 @@ def test_expectation_verdicts(text: str, passed: bool) -> None:
 def test_undefined_or_bad_expectations_fail_with_a_reason(text: str, why: str) -> None:
     verdict, observed = run((text,))[text]
     assert verdict is False and why in observed
+
+
+def test_every_metric_the_language_admits_has_an_evaluator_and_nothing_else_does() -> None:
+    """A metric is its entry in the language's table plus its evaluator: adding one without the other fails."""
+    from reports.expect_metrics import EVALUATORS
+    from scenarios.expectations.metric_table import BARE_METRICS, FUNCTIONS
+
+    assert set(EVALUATORS) == set(FUNCTIONS) | set(BARE_METRICS)

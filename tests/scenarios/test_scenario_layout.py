@@ -81,17 +81,3 @@ def test_the_hidden_import_finder_finds_them() -> None:
     source = "import importlib\nif TYPE_CHECKING:\n    import x\ndef f():\n    from a import b\n"
     assert len(_hidden_imports(source)) == 3
     assert _hidden_imports("import os\n\ndef f() -> None:\n    os.getcwd()\n") == []
-
-
-#: STYLE.md: about 300 lines at most, unless the module says at its top why it is longer
-MAX_LINES = 300
-
-
-def test_every_module_is_small_or_says_why_not() -> None:
-    long = {
-        str(path.relative_to(PACKAGE.parent)): lines
-        for path in sorted([*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "units").rglob("*.py")])
-        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-        and "longer than" not in (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")
-    }
-    assert long == {}
