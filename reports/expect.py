@@ -59,7 +59,6 @@ from .evaluation import FIRED, RuleEvaluation
 from .expect_metrics import (
     RunData,
     Undefined,
-    expectation_rates,
     metric_value,
     no_fault,
     per_second,
@@ -67,6 +66,7 @@ from .expect_metrics import (
     span_of,
     values,
 )
+from .expect_rates import expectation_rates
 from .percentile import percentile
 from .severity import severity_rank
 

@@ -19,16 +19,11 @@ from scenarios.expectations import (
     FUNCTIONS,
     After,
     Before,
-    Comparison,
     During,
     DuringFault,
-    ExpectationSyntaxError,
     Metric,
-    Ratio,
     Window,
-    format_window,
     metric_kind,
-    parse_expectation,
 )
 
 from .columns import BoolArray, CallColumns, FloatArray, RequestColumns, mask
@@ -40,11 +35,9 @@ from .severity import SeverityTimeline
 
 __all__ = [
     "EVALUATORS",
-    "HEADLINE_RATES",
     "RunData",
     "Undefined",
     "evaluates",
-    "expectation_rates",
     "metric_value",
     "no_fault",
     "per_second",
@@ -52,9 +45,6 @@ __all__ = [
     "span_of",
     "values",
 ]
-
-#: Rates every report carries over the whole run, whether or not an expectation names them.
-HEADLINE_RATES = ("failed", "correct", "cache_hit", "fallback")
 
 Span = tuple[float, float]
 
@@ -269,37 +259,3 @@ def show(value: float | str, kind: str) -> str:
     if kind == "count":
         return f"{value:g}"
     return f"{value:.4g}"
-
-
-def _metric_text(metric: Metric) -> str:
-    text = metric.name if metric.arg is None else f"{metric.name}({metric.arg})"
-    return text if metric.window is None else f"{text} {format_window(metric.window)}"
-
-
-def _rate_metrics(texts: Sequence[str]) -> list[Metric]:
-    out = [Metric("rate", arg) for arg in HEADLINE_RATES]
-    for text in texts:
-        try:
-            exp = parse_expectation(text)
-        except ExpectationSyntaxError:
-            continue
-        if isinstance(exp, Comparison):
-            sides = (exp.left.numerator, exp.left.denominator) if isinstance(exp.left, Ratio) else (exp.left,)
-            out += [m for m in sides if m.name == "rate"]
-    return out
-
-
-def expectation_rates(texts: Sequence[str], run: RunData) -> tuple[tuple[str, float | None], ...]:
-    """The headline rates and every rate the expectations name, as ``(text, value)``: what ``compare``
-    sets side by side.  A rate with nothing to count in its window is None."""
-    seen: dict[str, float | None] = {}
-    for metric in _rate_metrics(texts):
-        key = _metric_text(metric)
-        if key in seen:
-            continue
-        try:
-            value = metric_value(metric, run)
-        except Undefined:
-            value = None
-        seen[key] = value if isinstance(value, float) else None
-    return tuple(seen.items())
