@@ -21,53 +21,37 @@ what the live run of the same scenario measured, read from that run's records:
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.outcomes import FailureKind
+from reports.columns import CallColumns
+from reports.io import RunDataError, load_run
+from reports.records import OK
+from reports.report import rescale
+from reports.runinfo import RunInfo
 
 __all__ = ["MIN_OVERHEAD_SAMPLES", "LiveCosts", "measured_costs", "measured_overhead_s"]
 
 
-def measured_overhead_s(live_dir: Path) -> float:
+def measured_overhead_s(info: RunInfo) -> float:
     """What the live run's calibration measured each request to cost beyond the providers, in scenario seconds.
 
     The stack's round trip through gateway, proxy and fakes with no injected latency, divided by the
     time_scale: the fixed cost that compression inflates (DESIGN.md "Time compression"), which the twin
     otherwise runs at zero.  0 when the live run measured none.
     """
-    compression = _compression(live_dir)
+    compression = info.compression
     if compression.get("overhead_source") != "measured":
         return 0.0
     try:
         return max(0.0, float(compression.get("overhead_scenario_s") or 0.0))
     except (TypeError, ValueError):
         return 0.0
-
-
-def _compression(live_dir: Path) -> dict[str, Any]:
-    try:
-        info = json.loads((live_dir / "run.json").read_text(encoding="utf-8"))
-        compression = info.get("compression") if isinstance(info, dict) else None
-    except (OSError, ValueError):
-        return {}
-    return compression if isinstance(compression, dict) else {}
-
-
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue   # a line cut short by an interrupted run
-                if isinstance(row, dict):
-                    yield row
-    except OSError:
-        return
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,18 +95,19 @@ class LiveCosts:
 MIN_OVERHEAD_SAMPLES = 20
 
 
-def _first_fault_s(live_dir: Path) -> float:
-    try:
-        info = json.loads((live_dir / "run.json").read_text(encoding="utf-8"))
-        starts = [float(f["at_s"]) for f in info.get("faults") or () if isinstance(f, dict)]
-        return min(starts, default=float(info.get("duration_s") or math.inf))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return 0.0   # unknown: no call is known to be fault-free
+def _quiet_until_s(info: RunInfo) -> float:
+    """Until when no fault touched any call (scenario seconds): the first fault, else the run's end."""
+    starts = [f.at_s for f in info.faults]
+    if starts:
+        return min(starts)
+    # a run.json that gives neither (or none at all): no call is known to be fault-free
+    return info.duration_s if info.duration_s is not None else 0.0
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
+def _median(values: npt.ArrayLike) -> float:
+    # the upper median, ``sorted(values)[n // 2]``: a sample, never a mean of two, as these costs always read
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    return float(ordered[ordered.size // 2])
 
 
 def _mixture_median(draws: Mapping[str, Sequence[float]], counts: Mapping[str, int]) -> float:
@@ -135,37 +120,47 @@ def _mixture_median(draws: Mapping[str, Sequence[float]], counts: Mapping[str, i
     return _median(mixed)
 
 
+def _call_cost_s(calls: CallColumns, quiet_until_s: float,
+                 baseline_draws: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """One figure for every provider, from their answered calls before any fault pooled (empty: too few)."""
+    answered = calls.result_in((OK,)) & (calls.t_s < quiet_until_s)
+    counts: dict[str, int] = {}
+    latencies: list[npt.NDArray[np.float64]] = []
+    for provider in calls.providers:
+        rows = answered & calls.provider_is(provider)
+        if provider in baseline_draws and rows.any():
+            counts[provider] = int(np.count_nonzero(rows))
+            latencies.append(calls.latency_s[rows])
+    if sum(counts.values()) < MIN_OVERHEAD_SAMPLES:
+        return {}
+    cost = max(0.0, _median(np.concatenate(latencies)) - _mixture_median(baseline_draws, counts))
+    return dict.fromkeys(baseline_draws, cost)
+
+
+def _timer_lags_s(calls: CallColumns, call_timeouts_s: Mapping[str, float]) -> npt.NDArray[np.float64]:
+    """How much later than its provider's timeout each timed-out call was noticed, in order."""
+    timed_out = calls.result_in((FailureKind.TIMEOUT,))
+    lags = [calls.latency_s[timed_out & calls.provider_is(p)] - timeout for p, timeout in call_timeouts_s.items()]
+    return np.sort(np.concatenate(lags)) if lags else np.zeros(0)
+
+
 def measured_costs(live_dir: Path, call_timeouts_s: Mapping[str, float],
                    baseline_draws: Mapping[str, Sequence[float]]) -> LiveCosts:
     """Read the live run's records: cache-hit latencies, answered and timed-out calls, in scenario seconds.
 
     ``baseline_draws``: per provider, draws of the fakes' baseline latency (what the twin draws from).
     The cost per call is one figure for every provider, from all of them pooled: a provider's own few
-    calls before the first fault would make its figure mostly noise.
+    calls before the first fault would make its figure mostly noise.  The run is read by
+    ``reports.io.load_run`` (a directory it cannot read is its ``RunDataError``) and put on the
+    scenario's time base by ``reports.report.rescale``, as its report was.
     """
-    try:
-        scale = float(_compression(live_dir).get("time_scale") or 1.0)
-    except (TypeError, ValueError):
-        scale = 1.0
-    scale = scale if scale > 0 else 1.0
-    quiet_until = _first_fault_s(live_dir)
-    answered: dict[str, list[float]] = {}
-    for r in _rows(live_dir / "calls.jsonl"):
-        if (r.get("result") == "ok" and isinstance(r.get("latency_s"), int | float)
-                and isinstance(r.get("t_s"), int | float) and float(r["t_s"]) / scale < quiet_until
-                and str(r.get("provider")) in baseline_draws):
-            answered.setdefault(str(r.get("provider")), []).append(float(r["latency_s"]) / scale)
-    pooled = [x for v in answered.values() for x in v]
-    call_cost: dict[str, float] = {}
-    if len(pooled) >= MIN_OVERHEAD_SAMPLES:
-        cost = max(0.0, _median(pooled) - _mixture_median(baseline_draws, {p: len(v) for p, v in answered.items()}))
-        call_cost = dict.fromkeys(baseline_draws, cost)
-    hits = tuple(float(r["latency_s"]) / scale for r in _rows(live_dir / "requests.jsonl")
-                 if r.get("cache_hit") and r.get("outcome") == "ok" and isinstance(r.get("latency_s"), int | float))
-    lags = sorted(float(r["latency_s"]) / scale - call_timeouts_s[str(r.get("provider"))]
-                  for r in _rows(live_dir / "calls.jsonl")
-                  if r.get("result") == "timeout" and str(r.get("provider")) in call_timeouts_s
-                  and isinstance(r.get("latency_s"), int | float))
+    run = load_run(live_dir)
+    if run.info.mode != "live":
+        raise RunDataError(f"{live_dir}: a {run.info.mode} run, not a live one: it measured no cost of the stack")
+    requests, calls, _ = rescale(run.info.time_scale, run.requests, run.calls, ())
+    hits = requests.flags["cache_hit"] & requests.outcome_is(OK) & ~np.isnan(requests.latency_s)
+    lags = _timer_lags_s(calls, call_timeouts_s)
     # a call cut short by the request's deadline reads below its timeout; the median is the timer's lag
-    lag = max(0.0, lags[len(lags) // 2]) if lags else 0.0
-    return LiveCosts(hits, measured_overhead_s(live_dir), lag, len(lags), call_cost)
+    lag = max(0.0, float(lags[lags.size // 2])) if lags.size else 0.0
+    return LiveCosts(tuple(requests.latency_s[hits].tolist()), measured_overhead_s(run.info), lag, int(lags.size),
+                     _call_cost_s(calls, _quiet_until_s(run.info), baseline_draws))

@@ -79,6 +79,8 @@ class GameDay:
     acts: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     diagnose: subprocess.CompletedProcess[str] | None = None
     sse_first: str = ""
+    act_s: float = 0.0              # one CLI act's wall time: its start-up and a request to the control API
+    stop_asked_run_s: float = 0.0   # when the stop CLI started, in the game day's run seconds
 
     def read(self, name: str) -> str:
         return (self.run_dir / name).read_text(encoding="utf-8")
@@ -119,9 +121,12 @@ def gameday(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GameDay]:
             gd.sse_first = next(line for line in sse.iter_lines() if line.startswith("data: "))
         gd.acts.append(_cli("action", *g, "--as", "bob", "--conservation", "on"))
         gd.acts.append(_cli("clear", *g, "--as", "alice", "all"))
+        act_started = time.monotonic()
         gd.acts.append(_cli("note", *g, "--as", "carol", "429 storm from every provider; cleared"))
+        gd.act_s = time.monotonic() - act_started
         _until("the rate-limit alert to resolve", lambda: not any(
             a["rule"].startswith("rate_limit.") for a in panel()["alerts"]), 60)
+        gd.stop_asked_run_s = time.monotonic() - state["epoch_monotonic"]   # one CLOCK_MONOTONIC per machine
         gd.acts.append(_cli("gameday", "stop", str(run_dir), "--as", "dave", timeout_s=150))
         gd.stdout, gd.stderr = proc.communicate(timeout=150)
         gd.code = proc.returncode
@@ -296,6 +301,32 @@ def test_the_stop_awaits_the_requests_in_flight(gameday: GameDay) -> None:
     requests = report["requests"]
     assert requests["sent"] > 0 and requests["lost_total"] == 0, requests
     assert requests["sent"] == requests["succeeded"] + requests["failed"], requests
+
+
+def test_the_load_stops_when_asked_not_at_its_end(gameday: GameDay) -> None:
+    """The stop second follows the stop's request by what the code allows, and no request left from it on.
+
+    The stop CLI starts and sends one request to the control API, as the note act before it did
+    (``act_s``, measured; allowed twice, as one process's start-up varies that much from the next on a
+    busy machine); the game day sets the abort at once, run_load sees it within its 0.1 s poll and writes
+    the stop second 2 × STOP_POLL_S ahead; one poll period more is slack.  Seen: 0.98-1.36 s after the
+    ask, with the note act at 0.44-1.21 s.  A load that ignored the stop would run on to --max-duration
+    (1 h, 180 s of wall clock), sending after the stop second: far past this bound.
+    """
+    from drill.load.config import STOP_POLL_S
+    from drill.load.merge import read_records
+
+    info = json.loads(gameday.read("run.json"))
+    stop_s = info["duration_s"] * info["time_scale"]   # run.json speaks scenario seconds; the records run seconds
+    asked = gameday.stop_asked_run_s
+    allowed = 2 * gameday.act_s + 0.1 + 3 * STOP_POLL_S
+    print(f"stop second {stop_s - asked:.3f} s after the stop was asked; allowed {allowed:.3f} s "
+          f"(act {gameday.act_s:.3f} s)")
+    assert asked + 2 * STOP_POLL_S <= stop_s < asked + allowed, (
+        f"stop second {stop_s:.2f}, asked at {asked:.2f}: {stop_s - asked:.2f} s later, allowed {allowed:.2f} s")
+    records, _ = read_records(gameday.run_dir / "requests.jsonl")
+    sent = [r for r in records if r.sent_s is not None]
+    assert sent and max(r.intended_s for r in sent) < stop_s
 
 
 def test_two_game_days_do_not_collide_and_ctrl_c_or_sigterm_stop_them_cleanly(tmp_path: Path) -> None:
