@@ -15,50 +15,50 @@ from drill.gameday import commands as gameday_commands
 
 
 def _gateway(argv: list[str]) -> int:
-    from gateway.cli import main
+    from gateway.cli import main  # lazy: `llmdrill --help` loads no subcommand
 
     return main(argv)
 
 
 def _fakes(argv: list[str]) -> int:
-    from fake_providers.cli import main
+    from fake_providers.cli import main  # lazy: `llmdrill --help` loads no subcommand
 
     return main(argv)
 
 
 def _proxy(argv: list[str]) -> int:
-    from fake_providers.proxy.cli import main
+    from fake_providers.proxy.cli import main  # lazy: `llmdrill --help` loads no subcommand
 
     return main(argv)
 
 
 def _export(argv: list[str]) -> int:
-    from drill.export import main
+    from drill.export import main  # lazy: `llmdrill --help` loads no subcommand
 
     return main(argv)
 
 
 def _plan(argv: list[str]) -> int:
-    from drill.plan.command import plan
+    from drill.plan.command import plan  # lazy: `llmdrill --help` loads no subcommand
 
     return plan(argv)
 
 
 def _plan_check(argv: list[str]) -> int:
-    from drill.plan.check_command import plan_check
+    from drill.plan.check_command import plan_check  # lazy: `llmdrill --help` loads no subcommand
 
     return plan_check(argv)
 
 
 def _fidelity(argv: list[str]) -> int:
-    from drill.fidelity_command import fidelity
+    from drill.fidelity_command import fidelity  # lazy: `llmdrill --help` loads no subcommand
 
     return fidelity(argv)
 
 
 def _scenario_commands(name: str) -> Callable[[list[str]], int]:
     def run(argv: list[str]) -> int:
-        from drill import commands
+        from drill import commands  # lazy: `llmdrill --help` loads no subcommand
 
         handler: Callable[[list[str]], int] = getattr(commands, name)
         return handler(argv)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = args[0], args[1:]
     entry = COMMANDS.get(name)
     if entry is None:
-        import difflib
+        import difflib  # lazy: only a mistyped command pays for it, not every start
 
         close = difflib.get_close_matches(name, list(COMMANDS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -9,22 +9,25 @@ proxies away from the runner's own loopback calls.
 from __future__ import annotations
 
 import argparse
+import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:   # the commands import their packages when they run: `llmdrill --help` stays fast
+from drill.budget import DEFAULT_LIMITS, OVERRIDE_FLAG, Limits, estimate, over_limits
+from drill.child_process import PROXY_VARIABLES
+from scenarios.library import find
+from scenarios.loader import load_scenario
+from scenarios.schema import Scenario
+from units.durations import ValueSyntaxError, parse_duration, parse_size
+
+if TYPE_CHECKING:   # the live planner costs ~0.4 s: `llmdrill list` and `run --help` must not pay it
     from drill.live.plan import LivePlan
-    from scenarios.schema import Scenario
 
 __all__ = ["add_limit_flags", "check_cost", "load_named", "loopback_only"]
 
 
 def load_named(name: str, time_scale: float | None = None, seed: int | None = None) -> Scenario:
     """The scenario ``name`` (a library name or a file), with the command line's overrides."""
-    from dataclasses import replace
-
-    from scenarios.library import find
-    from scenarios.loader import load_scenario
-
     scenario = load_scenario(find(name))
     changes: dict[str, Any] = {}
     if time_scale is not None:
@@ -36,8 +39,6 @@ def load_named(name: str, time_scale: float | None = None, seed: int | None = No
 
 def add_limit_flags(p: argparse.ArgumentParser) -> None:
     """The flags ``check_cost`` reads."""
-    from drill.budget import DEFAULT_LIMITS, OVERRIDE_FLAG
-
     d = DEFAULT_LIMITS
     g = p.add_argument_group("cost limits", "a run estimated beyond one of these is refused before it starts")
     g.add_argument("--max-requests", type=float, default=d.requests, help=f"default {d.requests:,.0f}")
@@ -49,9 +50,6 @@ def add_limit_flags(p: argparse.ArgumentParser) -> None:
 
 def check_cost(prog: str, name: str, plan: LivePlan, args: argparse.Namespace) -> tuple[str | None, list[str]]:
     """The cost summary of ``plan`` and why it is refused (empty: it fits, or limits are off)."""
-    from drill.budget import OVERRIDE_FLAG, Limits, estimate, over_limits
-    from units.durations import ValueSyntaxError, parse_duration, parse_size
-
     try:
         limits = Limits(requests=float(args.max_requests), wall_s=parse_duration(args.max_wall, "--max-wall"),
                         memory_b=parse_size(args.max_memory, "--max-memory"),
@@ -70,9 +68,5 @@ def check_cost(prog: str, name: str, plan: LivePlan, args: argparse.Namespace) -
 
 def loopback_only() -> None:
     """The runner's own calls (fault plans, toxics, admin) go to loopback: no shell proxy may take them."""
-    import os
-
-    from drill.child_process import PROXY_VARIABLES
-
     for name in PROXY_VARIABLES:
         os.environ.pop(name, None)

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from drill.command_inputs import add_limit_flags, check_cost, load_named, loopback_only
+from drill.sim_command import run_sim_command
 from drill.verdict import EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_OK, print_verdict
+from scenarios.jsonschema import json_schema
+from scenarios.library import list_library
+from scenarios.problems import ScenarioError
 
 __all__ = ["compare", "list_", "report", "run", "schema", "validate"]
 
@@ -38,7 +44,7 @@ def run(argv: list[str]) -> int:
                         "its alerts with the harness's (prometheus-compare.json)")
     p.add_argument("--mode", choices=("live", "sim"), default="live",
                    help="live: real processes under Locust; sim: the SimPy twin in virtual time")
-    from drill.live.target import add_target_flags
+    from drill.live.target import add_target_flags  # lazy: httpx and rich (~0.2 s) for `run` alone
 
     add_target_flags(p)
     p.add_argument("--gateway-cpu", type=float, default=0.0,
@@ -54,15 +60,13 @@ def run(argv: list[str]) -> int:
         _err(f"llmdrill run: --workers must be 0..16, got {args.workers}")
         return EXIT_BAD_INPUT
     if args.prometheus:
-        import shutil
-
         if args.mode == "sim":
             _err("llmdrill run: --prometheus watches a live run's gateway; a sim run has none")
             return EXIT_BAD_INPUT
         if shutil.which("prometheus") is None:
             _err("llmdrill run: --prometheus needs the prometheus server on PATH (Debian: apt-get install prometheus)")
             return EXIT_BAD_INPUT
-    from drill.live.target import TargetError, target_from_args
+    from drill.live.target import TargetError, target_from_args  # lazy, as add_target_flags above
 
     try:
         target = target_from_args(args)
@@ -77,13 +81,11 @@ def run(argv: list[str]) -> int:
         if not 0 <= args.gateway_cpu < 60:
             _err(f"llmdrill run: --gateway-cpu must be in [0, 60) seconds, got {args.gateway_cpu}")
             return EXIT_BAD_INPUT
-        from drill.sim_command import run_sim_command
-
         return run_sim_command(args)
 
+    # lazy: the live stack (~1.5 s) is loaded by a live run, not by `llmdrill list` or `run --mode sim`
     from drill.live.orchestrate import run_live
     from drill.live.plan import PlanError, make_plan, with_target
-    from scenarios.problems import ScenarioError
 
     try:
         scenario = load_named(args.scenario, args.time_scale, args.seed)
@@ -111,7 +113,7 @@ def run(argv: list[str]) -> int:
     result = run_live(plan, out, workers=args.workers, view=not args.no_view, force=args.force,
                       prometheus=args.prometheus)
     if args.prometheus:
-        from drill.live.prometheus import print_comparison
+        from drill.live.prometheus import print_comparison  # lazy: only a run with --prometheus needs it
 
         print_comparison(out)
     if result.interrupted is not None:
@@ -124,8 +126,6 @@ def run(argv: list[str]) -> int:
 
 def list_(argv: list[str]) -> int:
     argparse.ArgumentParser(prog="llmdrill list", description="List the scenario library.").parse_args(argv)
-    from scenarios.library import list_library
-
     items = list_library()
     width = max((len(s.name) for s in items), default=4)
     for s in items:
@@ -139,8 +139,7 @@ def validate(argv: list[str]) -> int:
     p.add_argument("files", nargs="+")
     add_limit_flags(p)
     args = p.parse_args(argv)
-    from drill.live.plan import PlanError, make_plan
-    from scenarios.problems import ScenarioError
+    from drill.live.plan import PlanError, make_plan  # lazy: the live planner (~0.4 s) for validate alone
 
     bad = 0
     for name in args.files:
@@ -167,8 +166,6 @@ def schema(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="llmdrill schema", description="Print the scenario JSON Schema.")
     p.add_argument("--out", help="write it to this file instead of stdout")
     args = p.parse_args(argv)
-    from scenarios.jsonschema import json_schema
-
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -197,6 +194,7 @@ def report(argv: list[str]) -> int:
                    help="a severity window with fewer resolved requests is 'insufficient data', not P1 "
                         "(the run's setting, 5 unless changed)")
     args = p.parse_args(argv)
+    # lazy: the collector and the report writers (~0.7 s, numpy, matplotlib) for report alone
     from drill.live.collect import collect_gateway_events, finish_report, merge_leftovers
     from drill.live.harness import record_outcome
 
@@ -224,7 +222,7 @@ def compare(argv: list[str]) -> int:
     p.add_argument("run_b")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     args = p.parse_args(argv)
-    from reports.compare import compare_reports, render_comparison_markdown
+    from reports.compare import compare_reports, render_comparison_markdown  # lazy: for compare alone
 
     data = []
     for d in (args.run_a, args.run_b):
@@ -239,8 +237,6 @@ def compare(argv: list[str]) -> int:
             return EXIT_BAD_INPUT
     comparison = compare_reports(data[0], data[1])
     if args.json:
-        from dataclasses import asdict
-
         print(json.dumps(asdict(comparison), indent=2, ensure_ascii=False, default=str))
     else:
         print(render_comparison_markdown(comparison))

@@ -13,6 +13,7 @@ Exit codes: 0 done (and, with ``--check``, promtool agreed); 1 promtool disagree
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import shutil
 import subprocess
@@ -60,6 +61,7 @@ def prometheus_rules(argv: list[str]) -> int:
     if not 0 < args.slo < 1:
         _err(f"llmdrill export prometheus-rules: --slo must be a fraction in (0, 1), e.g. 0.999, not {args.slo}")
         return EXIT_BAD_INPUT
+    # lazy, here and in the other exports: each loads its own part of reports once its arguments parse
     from reports.export_prometheus import render_rule_file, rule_groups
     from reports.rules import ALL_RULES
 
@@ -81,6 +83,7 @@ def promtool_tests(argv: list[str]) -> int:
     if not args.every > 0:
         _err(f"llmdrill export promtool-tests: --every must be positive, not {args.every}")
         return EXIT_BAD_INPUT
+    # lazy: the report builder (~0.7 s, numpy) for promtool-tests alone
     from reports.export_prometheus import render_rule_file, rule_groups
     from reports.export_promtool import build_promtool_tests
     from reports.io import RunDataError, load_run
@@ -132,7 +135,7 @@ def grafana_dashboard(argv: list[str]) -> int:
                                 description="Write a Grafana dashboard with the runbook's panels.")
     p.add_argument("--out", help="write to this file (default: stdout)")
     args = p.parse_args(argv)
-    from reports.export_grafana import dashboard
+    from reports.export_grafana import dashboard  # lazy, as the other exports
 
     _write(json.dumps(dashboard(), indent=2, ensure_ascii=False) + "\n", args.out)
     return EXIT_OK
@@ -154,8 +157,6 @@ def main(argv: list[str]) -> int:
         return EXIT_OK if argv else EXIT_BAD_INPUT
     entry = SUBCOMMANDS.get(argv[0])
     if entry is None:
-        import difflib
-
         close = difflib.get_close_matches(argv[0], list(SUBCOMMANDS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f"; one of: {', '.join(SUBCOMMANDS)}"
         _err(f"llmdrill export: unknown export {argv[0]!r}{hint}")

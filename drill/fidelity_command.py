@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from dataclasses import asdict, replace
@@ -72,13 +73,14 @@ def _given_live_run(run_dir: Path, scenario: Scenario) -> str | None:
 
 
 def fidelity(argv: list[str]) -> int:
+    args = _parse_args(argv)
+    # lazy: the live stack and the twin (~1.5 s) once the arguments parse, so `fidelity --help` is quick
     from drill.command_inputs import load_named, loopback_only
     from drill.live.orchestrate import run_live
     from drill.live.plan import PlanError, make_plan
     from drill.sim_command import sim_setup
     from scenarios.problems import ScenarioError
 
-    args = _parse_args(argv)
     if args.gateway_cpu is not None and not 0 <= args.gateway_cpu < 60:
         print(f"llmdrill fidelity: --gateway-cpu must be in [0, 60) seconds, got {args.gateway_cpu}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -121,9 +123,7 @@ def fidelity(argv: list[str]) -> int:
 
 def _baseline_draws(setup: SimSetup) -> dict[str, list[float]]:
     """Per provider, draws of the baseline latency the twin draws from (the fakes' own)."""
-    import random
-
-    from fake_providers.faults.engine import FaultEngine
+    from fake_providers.faults.engine import FaultEngine  # lazy, as in fidelity
 
     engine = FaultEngine(setup.plan, seed=setup.seed)
     rng = random.Random(setup.seed)
@@ -132,6 +132,7 @@ def _baseline_draws(setup: SimSetup) -> dict[str, list[float]]:
 
 def _twin_and_judge(setup: SimSetup, live_dir: Path, out: Path, gateway_cpu: float | None) -> int:
     """The twin charged what ``live_dir`` measured (or ``gateway_cpu``), then both reports side by side."""
+    # lazy, as in fidelity
     from drill.fidelity_costs import measured_costs
     from drill.live.collect import finish_report
     from sim.fidelity import judge, render_checks

@@ -16,9 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+from drill.command_inputs import load_named
+from drill.verdict import print_verdict
+from scenarios.problems import ScenarioError
+from scenarios.schema import Scenario
+
+if TYPE_CHECKING:   # the twin's types: the twin itself is loaded by a sim run (see sim_setup)
     from fake_providers.faults.service import ServiceSpec
-    from scenarios.schema import Scenario
     from sim.run import SimSetup
 
 EXIT_BAD_INPUT = 2
@@ -30,6 +34,7 @@ def sim_setup(scenario: Scenario, services: Mapping[str, ServiceSpec], gateway_c
 
     Raises ``PlanError`` or ``ValueError`` naming what the twin cannot run.
     """
+    # lazy: the planner and the twin (~2 s) are loaded by a sim run, not by `llmdrill list` or `run --help`
     from drill.live.plan import make_plan
     from sim.scenario import setup_for
 
@@ -39,11 +44,9 @@ def sim_setup(scenario: Scenario, services: Mapping[str, ServiceSpec], gateway_c
 
 
 def run_sim_command(args: argparse.Namespace) -> int:
-    from drill.command_inputs import load_named
+    # lazy, as in sim_setup: the collector, the planner and the twin for a sim run alone
     from drill.live.collect import finish_report
     from drill.live.plan import PlanError
-    from drill.verdict import print_verdict
-    from scenarios.problems import ScenarioError
     from sim.scenario import simulate
     from sim.service_flag import parse_service_flag
 

@@ -22,7 +22,7 @@ def _err(text: str) -> None:
 
 def print_verdict(run_dir: Path, passed: bool | None, harness_error: str | None, *, partial: bool = False) -> int:
     """Print what ``run_dir``'s report says and return the exit code of the verdict."""
-    from drill.live.harness import describe
+    from drill.live.harness import describe  # lazy: `llmdrill list` imports this module, not the harness
 
     report = run_dir / "report.json"
     if report.exists():

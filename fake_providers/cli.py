@@ -8,6 +8,8 @@ import json
 import signal
 import sys
 
+from fake_providers.corpus import CORPORA, generate_corpus
+from fake_providers.faults.answers import know_corpus
 from fake_providers.servers.runner import new_event_loop, start_fakes
 from units.loopback import is_loopback_host
 from units.ports import port_problem
@@ -56,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
               "pass --allow-remote to bind it", file=sys.stderr)
         return 2
     if args.corpus_seed is not None:
-        from fake_providers.corpus import CORPORA
-
         if args.corpus not in CORPORA:
             print(f"llmdrill fake-providers: --corpus must be one of {', '.join(CORPORA)}, got {args.corpus!r}",
                   file=sys.stderr)
@@ -66,12 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"llmdrill fake-providers: --corpus-size must be 1..1000000, got {args.corpus_size}",
                   file=sys.stderr)
             return 2
-        from fake_providers.faults.answers import know_corpus
-
         try:
             know_corpus(args.corpus_seed, args.corpus_size, CORPORA[args.corpus])
-            from fake_providers.corpus import generate_corpus
-
             generate_corpus(args.corpus_seed, args.corpus_size, style=CORPORA[args.corpus])
         except ValueError as exc:
             print(f"llmdrill fake-providers: {exc}", file=sys.stderr)

@@ -9,6 +9,8 @@ import signal
 import socket
 import sys
 
+import yaml
+
 from units.loopback import is_loopback_host
 from units.ports import port_problem
 
@@ -30,8 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(pairs: list[str]) -> dict[str, object]:
-    import yaml
-
     out: dict[str, object] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"llmdrill gateway: bad configuration\n{exc}", file=sys.stderr)
         return 2
 
+    # lazy: the server and the app (~1 s) only once the arguments and the config are known good
     import uvicorn
 
     from .service.app import Gateway, create_app
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     sock.listen(2048)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    from .service.protocol import guarded_protocol
+    from .service.protocol import guarded_protocol  # lazy, as uvicorn above
 
     limits = config.limits
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), log_level=args.log_level, access_log=False,

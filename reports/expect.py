@@ -10,7 +10,8 @@ Metrics (denominators of rates):
   gateway answered, failures included (a user waited for them), and client timeouts (a user waited
   the whole timeout); sheds (429) and connection errors are not latency samples
   (``RequestRecord.timed``).  ``llm_latency`` provider calls; ``agent`` ``agent_s``.
-  Percentiles are exact (``reports.percentile``).  The arithmetic is ``reports.expect_metrics``.
+  Percentiles are exact (``reports.percentile``).  Each metric's arithmetic is its module of
+  ``scenarios.expectations.metrics``, over the columns ``reports.expect_metrics.RunData`` supplies.
 - ``rate(failed|ok|lost|shed)`` over sent requests (a shed is also failed);
   ``rate(fallback|degraded|cache_hit|conservation)`` over ok requests; ``rate(json_error)`` over sent
   requests that asked an LLM; ``rate(correct|validation_fp)`` over requests where it is known.

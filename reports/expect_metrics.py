@@ -1,7 +1,8 @@
-"""What an expectation's metric is worth over a run: windows, populations and values (``reports.expect``
-judges them).  The definitions — which requests a rate is over, where a record sits in time — are in
-``reports.expect``'s docstring; this module is their arithmetic, over the run's columns
-(``reports.columns``), one mask per window.
+"""What an expectation's metric is worth over a run: windows, and the columns a metric reads
+(``reports.expect`` judges them).  The definitions — which requests a rate is over, where a record sits in
+time — are in ``reports.expect``'s docstring; each metric's own arithmetic is its module in
+``scenarios.expectations.metrics``, over the protocol ``scenarios.expectations.measure.RunView`` that
+:class:`RunData` supplies from the run's columns (``reports.columns``), one mask per window.
 
 Pure: no I/O, no clock.
 """
@@ -9,14 +10,12 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from scenarios.expectations import (
-    FUNCTIONS,
     After,
     Before,
     During,
@@ -25,19 +24,19 @@ from scenarios.expectations import (
     Window,
     metric_kind,
 )
+from scenarios.expectations.measure import Span, Undefined, Where
+from scenarios.expectations.metrics import METRICS
 
 from .columns import BoolArray, CallColumns, FloatArray, RequestColumns, mask
 from .evaluation import Evaluation
 from .percentile import percentile
-from .records import FAILED, LOST, OK, EventRecord
+from .records import EventRecord
 from .runinfo import RunInfo
 from .severity import SeverityTimeline
 
 __all__ = [
-    "EVALUATORS",
     "RunData",
     "Undefined",
-    "evaluates",
     "metric_value",
     "no_fault",
     "per_second",
@@ -46,12 +45,11 @@ __all__ = [
     "values",
 ]
 
-Span = tuple[float, float]
-
 
 @dataclass(frozen=True, slots=True)
 class RunData:
-    """Everything an expectation may look at, on the report's time base."""
+    """Everything an expectation may look at, on the report's time base; the columns a metric reads
+    (``scenarios.expectations.measure.RunView``)."""
 
     info: RunInfo
     requests: RequestColumns
@@ -61,9 +59,51 @@ class RunData:
     severity: SeverityTimeline
     end_s: float
 
+    def count_requests(self, span: Span, where: Where) -> int:
+        r = self.requests
+        rows = _requests_in(self, span)
+        if where.sent:
+            rows = rows & r.sent
+        if where.outcome is not None:
+            rows = rows & r.outcome_is(where.outcome)
+        if where.flag is not None:
+            rows = rows & r.flags[where.flag]
+        if where.known is not None:
+            rows = rows & r.known(where.known)
+        if where.truthy is not None:
+            rows = rows & r.truthy(where.truthy)
+        if where.asked_llm:
+            rows = rows & (r.attempts > 0)
+        return _n(mask(rows))
 
-class Undefined(Exception):
-    """A metric with no value in its window (no data, unknown fault, division by zero)."""
+    def count_calls(self, span: Span, provider: str | None) -> int:
+        return _n(_calls_in(self, span, provider))
+
+    def samples(self, quantity: str, span: Span) -> ValueSamples:
+        return ValueSamples(values(quantity, self, span))
+
+    def severity_max(self, span: Span) -> str:
+        return self.severity.max_during(span[0], span[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSamples:
+    """A window's raw values of one quantity (``scenarios.expectations.measure.Samples``)."""
+
+    found: FloatArray
+
+    @property
+    def size(self) -> int:
+        return int(self.found.size)
+
+    def max(self) -> float:
+        return float(self.found.max())
+
+    def mean(self) -> float:
+        return float(sum(self.found.tolist())) / int(self.found.size)
+
+    def percentile(self, q: float) -> float:
+        return percentile(self.found, q)
 
 
 def span_of(window: Window | None, run: RunData) -> Span:
@@ -121,121 +161,11 @@ def values(arg: str, run: RunData, span: Span) -> FloatArray:
     return r.floats[name][rows & r.known(name)]
 
 
-def _rate(arg: str, r: RequestColumns, rows: BoolArray) -> float:
-    sent = rows & r.sent
-    if arg in ("failed", "ok", "lost"):
-        pop, hits = sent, sent & r.outcome_is(arg)
-    elif arg == "shed":
-        pop, hits = sent, sent & r.flags["shed"]
-    elif arg in ("fallback", "degraded", "cache_hit", "conservation"):
-        pop = sent & r.outcome_is(OK)
-        hits = pop & r.flags[arg]
-    elif arg == "json_error":
-        pop = sent & (r.attempts > 0)
-        hits = pop & r.flags["json_error"]
-    else:
-        pop = sent & r.known(arg)
-        hits = pop & r.truthy(arg)
-    if not _n(pop):
-        raise Undefined(f"no requests to take rate({arg}) over")
-    return _n(hits) / _n(pop)
-
-
-def _count(arg: str, r: RequestColumns, rows: BoolArray) -> int:
-    if arg == "requests":
-        return _n(rows)
-    if arg == "sent":
-        return _n(rows & r.sent)
-    outcome = {"ok": OK, "succeeded": OK, "failed": FAILED, "lost": LOST}.get(arg)
-    if outcome is not None:
-        return _n(rows & r.outcome_is(outcome))
-    if arg == "shed":
-        return _n(rows & r.flags["shed"])
-    counted = rows if arg == "json_error" else rows & r.outcome_is(OK)
-    return _n(counted & r.truthy(arg))
-
-
-#: how one metric function is worth over a window: (its argument, the run, the window) -> value
-Evaluator = Callable[[str | None, RunData, Span], float | str]
-#: metric name -> its evaluator: with ``scenarios.expectations.metric_table`` the whole of a metric (the
-#: language's table says what may be written, this one what it means; a test keeps the two in step)
-EVALUATORS: dict[str, Evaluator] = {}
-
-
-def evaluates(*names: str) -> Callable[[Evaluator], Evaluator]:
-    def register(fn: Evaluator) -> Evaluator:
-        for name in names:
-            EVALUATORS[name] = fn
-        return fn
-    return register
-
-
-@evaluates("severity.max")
-def _severity_max(arg: str | None, run: RunData, span: Span) -> float | str:
-    return run.severity.max_during(span[0], span[1])
-
-
-@evaluates("calls")
-def _calls(arg: str | None, run: RunData, span: Span) -> float | str:
-    return float(_n(_calls_in(run, span, arg)))
-
-
-@evaluates("upstream_amplification")
-def _amplification(arg: str | None, run: RunData, span: Span) -> float | str:
-    sent = _n(_requests_in(run, span) & run.requests.sent)
-    if sent == 0:
-        raise Undefined("no requests sent in the window")
-    return _n(_calls_in(run, span, arg)) / sent
-
-
-@evaluates("rate")
-def _rate_metric(arg: str | None, run: RunData, span: Span) -> float | str:
-    assert arg is not None
-    return _rate(arg, run.requests, _requests_in(run, span))
-
-
-@evaluates("count")
-def _count_metric(arg: str | None, run: RunData, span: Span) -> float | str:
-    assert arg is not None
-    return float(_count(arg, run.requests, _requests_in(run, span)))
-
-
-def _found(arg: str | None, run: RunData, span: Span) -> FloatArray:
-    assert arg is not None
-    found = values(arg, run, span)
-    if not found.size:
-        raise Undefined(f"no {arg} values in the window")
-    return found
-
-
-@evaluates("avg")
-def _avg(arg: str | None, run: RunData, span: Span) -> float | str:
-    found = _found(arg, run, span)
-    return float(sum(found.tolist())) / int(found.size)
-
-
-@evaluates("max")
-def _max(arg: str | None, run: RunData, span: Span) -> float | str:
-    return float(_found(arg, run, span).max())
-
-
-def _percentile_of(q: float) -> Evaluator:
-    def evaluate(arg: str | None, run: RunData, span: Span) -> float | str:
-        return percentile(_found(arg, run, span), q)
-    return evaluate
-
-
-# every percentile the language's table admits (p50, p90, ...): its number is its name
-for _name in FUNCTIONS:
-    if re.fullmatch(r"p\d+(\.\d+)?", _name):
-        EVALUATORS[_name] = _percentile_of(float(_name[1:]))
-
-
 def metric_value(metric: Metric, run: RunData) -> float | str:
-    evaluator = EVALUATORS.get(metric.name)
-    if evaluator is None:   # the parser admits only the table's names, and a test keeps both tables equal
-        raise Undefined(f"no evaluator for the metric {metric.name!r}")
-    return evaluator(metric.arg, run, span_of(metric.window, run))
+    definition = METRICS.get(metric.name)
+    if definition is None:  # the parser admits only the registry's names; an AST built by hand may not
+        raise Undefined(f"no metric {metric.name!r}")
+    return definition.evaluate(metric.arg, run, span_of(metric.window, run))
 
 
 def per_second(metric: Metric, run: RunData) -> float:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fake_providers.corpus import CORPORA, REFERENCE_DATE, generate_corpus
+from scenarios.expectations import parse_quantity
 from scenarios.schema import Scenario
 
 __all__ = ["DEFAULT_INTERVAL_S", "MAX_CASES", "gold_probe_cases", "with_gold_probe"]
@@ -35,8 +36,6 @@ MAX_CASES = 1000
 def _interval_s(settings: Mapping[str, Any]) -> float:
     raw = settings.get("interval", DEFAULT_INTERVAL_S)
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        from scenarios.expectations import parse_quantity
-
         try:
             raw = parse_quantity(raw)
         except (TypeError, ValueError):

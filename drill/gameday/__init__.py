@@ -22,7 +22,7 @@ HELP = {
 
 def _lazy(name: str) -> Callable[[list[str]], int]:
     def run(argv: list[str]) -> int:
-        from .cli import COMMANDS
+        from .cli import COMMANDS  # lazy: `llmdrill --help` lists these commands without loading them
 
         return COMMANDS[name][0](argv)
 

@@ -95,7 +95,7 @@ def note(argv: list[str]) -> int:
 
 
 def diagnose(argv: list[str]) -> int:
-    from .diagnose_cmd import main
+    from .diagnose_cmd import main  # lazy: the probes (~0.2 s) for diagnose alone, not the game day commands
 
     return main(argv)
 

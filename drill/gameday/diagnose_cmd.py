@@ -7,11 +7,14 @@ Exit status follows severity (``diagnosis.EXIT_CODES``): 0 nothing wrong; 11, 12
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlparse
+
+import httpx
 
 from gateway.outcomes import PROVIDERS
 from units.durations import ValueSyntaxError, parse_duration
@@ -72,10 +75,6 @@ def _from_gameday(run_dir: str) -> GamedayState:
 
 def _to_timeline(state: GamedayState, d: Diagnosis, who: str | None) -> None:
     """Put the diagnosis on the game day's timeline: it is evidence that the type was identified."""
-    import getpass
-
-    import httpx
-
     found = ", ".join(s.points_to.title for s in d.steps if s.points_to) or "no degradation"
     text = f"diagnose: {found}; severity {d.severity} ({d.severity_basis})"
     try:

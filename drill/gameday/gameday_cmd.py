@@ -16,9 +16,15 @@ from typing import Any
 
 import httpx
 
+from scenarios.library import find
+from scenarios.loader import load_scenario, load_scenario_text
+from scenarios.problems import ScenarioError
+from units.durations import ValueSyntaxError, parse_duration, parse_rate
+
 from .acts import ActError, check_who
 from .control_client import EXIT_HARNESS, EXIT_OK, err, locate, send
 from .state import StateError, read_state
+from .terminal import render_text, watch
 
 __all__ = ["gameday"]
 
@@ -38,9 +44,8 @@ def _start(argv: list[str]) -> int:
     p.add_argument("--workers", type=int, default=0,
                    help="Locust worker processes, as for 'llmdrill run' (0: one standalone process)")
     args = p.parse_args(argv)
+    # lazy: the live stack (~1 s) for starting a game day, not for inject, clear, note or watch
     from drill.live.plan import PlanError
-    from scenarios.problems import ScenarioError
-    from units.durations import ValueSyntaxError, parse_duration, parse_rate
 
     from .run import MAX_DURATION_S, MAX_RUN_RATE, GamedaySetup, build_scenario, run_gameday
 
@@ -74,14 +79,10 @@ def _start(argv: list[str]) -> int:
 
 
 def _base_scenario(name: str | None) -> Any:
-    from scenarios.loader import load_scenario, load_scenario_text
-
     if name is None:
         return load_scenario_text(
             "name: gameday\ndescription: A game day - steady load, faults injected by hand.\nseed: 1\n"
             "duration: 2h\nload: {stages: [{until: 2h, rate: 2/s}], prompts: appointments-es}\n", "gameday")
-    from scenarios.library import find
-
     return load_scenario(find(name))
 
 
@@ -124,8 +125,6 @@ def _watch(argv: list[str]) -> int:
         state = locate(args.run_dir)
     except StateError as exc:
         return err(f"llmdrill gameday watch: {exc}")
-    from .terminal import render_text, watch
-
     if args.once:
         try:
             print(render_text(httpx.get(state.control + "/api/panels", timeout=10, trust_env=False).json()))

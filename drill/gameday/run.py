@@ -11,6 +11,7 @@ the stop (not to the bound), and the report and the write-up are written in the 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -43,10 +44,12 @@ from workload.schedule import Stage as LoadStage
 from .act_log import read_acts
 from .fault_book import ScriptedNetwork
 from .live import live_report, panels, read_live_records
+from .postmortem import write_up
 from .server import ControlServer
 from .session import Session
 from .state import STATE_FILE, GamedayState, write_state
 from .stopper import GracefulStop
+from .terminal import watch as watch_dashboard
 
 __all__ = ["GamedaySetup", "build_scenario", "run_gameday"]
 
@@ -174,8 +177,6 @@ def run_gameday(setup: GamedaySetup) -> int:
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()
 
 
@@ -240,10 +241,8 @@ def _announce(state: GamedayState, run_dir: Path, setup: GamedaySetup) -> None:
 
 
 def _start_view(url: str) -> threading.Event:
-    from .terminal import watch
-
     done = threading.Event()
-    threading.Thread(target=watch, args=(url, done, sys.stderr), name="gameday-view", daemon=True).start()
+    threading.Thread(target=watch_dashboard, args=(url, done, sys.stderr), name="gameday-view", daemon=True).start()
     return done
 
 
@@ -258,8 +257,6 @@ def _forward(watch: StackWatch, stopper: GracefulStop) -> None:
 def _finish(plan: LivePlan, run_dir: Path, load: LoadConfig, stop_run_s: float,
             windows: tuple[FaultWindow, ...], failures: list[dict[str, Any]], workers: int = 0) -> bool | None:
     """Requests accounted up to the stop, calls and events collected, the report and the write-up."""
-    from .postmortem import write_up
-
     stop = max(stop_run_s, 1e-3)
     stages, start = [], 0.0
     for st in load.stages:

@@ -9,10 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from drill.live.harness import describe
+from drill.load.config import ConfigError, load_config
+from drill.load.merge import merge_records
 from reports.io import RunDataError, load_run, write_all
 from reports.records import CallRecord, EventRecord
 from reports.report import Report, build_report
 from reports.target import mark_target
+from workload.prompts import PromptsError, load_prompts
 
 
 class JsonlAppender:
@@ -92,10 +96,6 @@ def merge_leftovers(run_dir: Path) -> bool:
     Returns True when it merged (there were parts and no ``requests.jsonl``).  The sent marks
     in the parts tell the requests lost in flight from those never sent.
     """
-    from drill.load.config import ConfigError, load_config
-    from drill.load.merge import merge_records
-    from workload.prompts import PromptsError, load_prompts
-
     load_dir = run_dir / "logs" / "load"
     parts = sorted(load_dir.glob("requests.w*.jsonl"))
     configs = sorted(load_dir.glob("load-config.json")) or sorted(load_dir.glob("load-config.w*.json"))
@@ -121,7 +121,7 @@ def build_run_report(run_dir: Path, harness_error: str | None = None, severity_r
                           prompts=run.prompts, severity_reading=severity_reading,
                           severity_min_requests=severity_min_requests)
     # a target run marks what only our gateway knows; a --prometheus run carries Prometheus's verdicts
-    from .prometheus import read_comparison
+    from .prometheus import read_comparison  # lazy: prometheus_client (~0.1 s) is no cost of a run without it
 
     report = replace(mark_target(report), prometheus=read_comparison(run_dir))
     return _unknown_after_failure(report)
@@ -137,8 +137,6 @@ def _unknown_after_failure(report: Report) -> Report:
     failures = report.info.harness_failure
     if not failures:
         return report
-    from drill.live.harness import describe
-
     why = "; ".join(describe(dict(f)) for f in failures)
     expectations = tuple(
         replace(e, passed=False, observed="unknown (the harness failed)",

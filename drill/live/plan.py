@@ -25,7 +25,7 @@ from scenarios.schema import Scenario
 from sim.steps import AdminChange, ProxyDown, ProxyUp, Step, StepError, ToxicAdd, ToxicRemove, admin_step
 from workload.gold_probe_cases import with_gold_probe
 
-from .compression import DEFAULT_OVERHEAD_S, CompressionCheck, check_compression
+from .compression import DEFAULT_OVERHEAD_S, CompressionCheck, check_compression, max_rate_from_env
 from .target import Target, run_info_target
 
 #: The gateway's rate-limit window: its minute, compressed with the run (``gateway.core.stack``).
@@ -67,8 +67,6 @@ def make_plan(
     overhead_s: float = DEFAULT_OVERHEAD_S,
 ) -> LivePlan:
     """The plan of ``scenario`` (as written); ``max_rate_per_s`` None reads ``$LLMDRILL_MAX_RATE``."""
-    from .compression import max_rate_from_env
-
     problems: list[Problem] = []
     overrides = dict(scenario.stack_config())
     overrides["time_scale"] = scenario.time_scale

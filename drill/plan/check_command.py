@@ -69,7 +69,7 @@ def _point(doc: Any, given: int | None, recommendation: Path) -> int:
 
 def _live_plan(scenario: Scenario, time_scale: float | None) -> LivePlan:
     """The live plan at ``time_scale``, or at the default and else the smallest safe scale."""
-    from drill.live.plan import make_plan
+    from drill.live.plan import make_plan  # lazy, as in plan_check
 
     if time_scale is not None:
         if not 0 < time_scale <= 10:
@@ -86,6 +86,8 @@ def _live_plan(scenario: Scenario, time_scale: float | None) -> LivePlan:
 
 
 def plan_check(argv: list[str]) -> int:
+    args = _parse_args(argv)
+    # lazy: the live stack and the twin (~1.5 s) once the arguments parse, so `plan-check --help` is quick
     from drill.command_inputs import loopback_only
     from drill.live.orchestrate import run_live
     from drill.live.plan import PlanError
@@ -94,7 +96,6 @@ def plan_check(argv: list[str]) -> int:
     from sim.fidelity import render_checks
     from sim.plan.check import RECOMMENDATION_FILE, judge_point, slo_of
 
-    args = _parse_args(argv)
     root = Path(args.dir)
     recommendation = root / RECOMMENDATION_FILE
     try:

@@ -11,11 +11,14 @@ could not be used.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .progress import Progress, clock_text
 
 if TYPE_CHECKING:
     from scenarios.schema import Scenario
@@ -44,6 +47,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def plan(argv: list[str]) -> int:
+    args = _parse_args(argv)
+    # lazy: the planner and the twin (~1 s) once the arguments parse, so `llmdrill plan --help` is quick
     from drill.live.plan import PlanError
     from scenarios.problems import Problem, ScenarioError
     from sim.plan.points import base_scenario, jobs_for, point_scenario
@@ -51,7 +56,6 @@ def plan(argv: list[str]) -> int:
 
     from .point import prepare
 
-    args = _parse_args(argv)
     if not 1 <= args.workers <= 256:
         _err(f"llmdrill plan: --workers must be 1..256, got {args.workers}")
         return EXIT_BAD_INPUT
@@ -98,8 +102,6 @@ def plan(argv: list[str]) -> int:
 
 
 def _config_key(job: PointJob) -> str:
-    import json
-
     rest = {k: v for k, v in job.document.items() if k != "load"}
     return json.dumps([rest, job.services], sort_keys=True, default=str)
 
@@ -114,14 +116,11 @@ def _expected_requests(scenario: Scenario) -> float:
 
 
 def _clock(seconds: float) -> str:
-    from .progress import clock_text
-
     return clock_text(seconds)
 
 
 def _sweep(spec: PlanSpec, jobs: list[PointJob], out: Path, workers: int, cluster: str | None) -> int:
-    import json
-
+    # lazy, as in plan; the plots load matplotlib (~1 s) only here
     from sim.plan.check import RECOMMENDATION_FILE, recommendation_doc
     from sim.plan.plots import render_plots
     from sim.plan.recommend import recommend
@@ -129,7 +128,6 @@ def _sweep(spec: PlanSpec, jobs: list[PointJob], out: Path, workers: int, cluste
     from sim.plan.table import failures_markdown, render_csv, render_markdown
 
     from .execute import ClusterError, Outcome, run_points
-    from .progress import Progress
 
     out.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(jobs))

@@ -7,10 +7,12 @@ in point order, never in completion order.
 
 from __future__ import annotations
 
+import importlib
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from sim.plan.points import PointJob
@@ -35,8 +37,6 @@ def guarded(job: PointJob) -> Outcome:
     try:
         return run_point(job)
     except Exception as exc:   # a bug in one point: reported in the table, the sweep goes on
-        from pathlib import Path
-
         out = Path(job.out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "point-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
@@ -70,10 +70,9 @@ def run_points(jobs: Sequence[PointJob], workers: int, cluster: str | None,
 
 
 def _dask(jobs: Sequence[PointJob], address: str, done: Callable[[Outcome], None]) -> list[Outcome]:
-    import importlib
-
     try:
-        # untyped: reached through Any rather than silenced call by call
+        # lazy: distributed is optional, for --cluster alone; untyped, so reached through Any rather than
+        # silenced call by call
         dask: Any = importlib.import_module("distributed")
     except ImportError:
         raise ClusterError("--cluster needs the 'distributed' package (pip install dask distributed)") from None

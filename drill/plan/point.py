@@ -12,8 +12,15 @@ import json
 import time
 from pathlib import Path
 
-from sim.plan.points import PointJob
+import yaml
+
+from drill.live.collect import build_run_report
+from drill.sim_command import sim_setup
+from reports.write_json import render_json
+from sim.plan.points import PointJob, point_scenario
 from sim.plan.result import PointResult
+from sim.scenario import simulate
+from sim.service_flag import parse_service_flag
 
 __all__ = ["point_yaml", "prepare", "run_point"]
 
@@ -21,17 +28,11 @@ __all__ = ["point_yaml", "prepare", "run_point"]
 def prepare(job: PointJob) -> None:
     """Everything that can be refused about ``job`` before any point runs (``ScenarioError``/``PlanError``/
     ``ValueError``)."""
-    from drill.sim_command import sim_setup
-    from sim.plan.points import point_scenario
-    from sim.service_flag import parse_service_flag
-
     services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
     sim_setup(point_scenario(job), services)
 
 
 def point_yaml(job: PointJob) -> str:
-    import yaml
-
     doc = dict(job.document)
     doc["name"] = f"{doc.get('name', 'plan')}-point-{job.index}"[:64]
     if job.seed is not None:
@@ -43,13 +44,6 @@ def point_yaml(job: PointJob) -> str:
 
 
 def run_point(job: PointJob) -> PointResult:
-    from drill.live.collect import build_run_report
-    from drill.sim_command import sim_setup
-    from reports.write_json import render_json
-    from sim.plan.points import point_scenario
-    from sim.scenario import simulate
-    from sim.service_flag import parse_service_flag
-
     started = time.perf_counter()
     services = dict(parse_service_flag(f"{p}:{text}") for p, text in job.services)
     setup = sim_setup(point_scenario(job), services)

@@ -1,8 +1,7 @@
 """What the fake model says (contracts §2): gold answers for known parse prompts,
 plausible deterministic text for anything else, with quality loss applied.
 
-Pure: no I/O.  The gold corpus (``fake_providers.corpus``) is imported lazily,
-on the first parse prompt.
+Pure: no I/O.  The gold corpus (``fake_providers.corpus``) is built on the first parse prompt.
 """
 
 from __future__ import annotations
@@ -13,13 +12,10 @@ import random
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+from fake_providers.corpus import CorpusIndex, default_corpus, generate_corpus
 from fake_providers.faults.decisions import QualityLoss
 from fake_providers.faults.memo import Memo
-
-if TYPE_CHECKING:
-    from fake_providers.corpus import CorpusIndex
 
 __all__ = [
     "ENTITY_FIELDS",
@@ -82,8 +78,6 @@ def know_corpus(seed: int, n: int, style: str = "varied") -> None:
 
 @lru_cache(maxsize=1)
 def _index() -> CorpusIndex:
-    from fake_providers.corpus import CorpusIndex, default_corpus, generate_corpus
-
     cases = list(default_corpus())
     for seed, n, style in _EXTRA_CORPORA:
         cases.extend(generate_corpus(seed=seed, n=n, style=style))

@@ -4,9 +4,10 @@ A hand-written tokenizer and a recursive-descent parser turn one line such as
 ``p95(latency) during fault 0 < 20s`` into a frozen AST.  Pure: no I/O, no clock.
 ``reports.expect`` gives the AST its meaning against the records of a run.
 
-One part per module: ``metric_table`` (what may be measured, as data), ``lexer`` (tokens),
-``parser`` (the grammar below), ``nodes`` (the AST), ``formatter`` (canonical text) and
-``errors``.  This module is the public surface.
+One part per module: ``metrics`` (one module per metric: its name, what it takes, its kind and its
+meaning over the columns of ``measure``), ``metric_def`` (what such a module declares), ``metric_table``
+(the registry as the parser reads it), ``lexer`` (tokens), ``parser`` (the grammar below), ``nodes``
+(the AST), ``formatter`` (canonical text) and ``errors``.  This module is the public surface.
 
 Grammar (keywords are case-sensitive, whitespace is free)::
 

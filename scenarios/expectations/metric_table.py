@@ -1,15 +1,14 @@
-"""What an expectation may measure, as data: the metric functions, their arguments and the kind of value.
+"""What an expectation may measure, read off the metrics' own modules, and the language's fixed words.
 
-Adding a metric to the language is one entry here: an argument in :data:`FUNCTIONS` (``rate(timeout)``),
-a function (``p75``) or a bare metric in :data:`BARE_METRICS`; the parser, its suggestions and
-:data:`KNOWN_METRICS` read this table. Its meaning over a run's records is one evaluator registered in
-``reports.expect_metrics.EVALUATORS`` (a test fails while either side lacks the other).
+A metric is one module of ``scenarios.expectations.metrics`` (its name, what it takes, the kind of its
+value and its evaluator); this module gives the views of that registry the parser, the formatter and the
+help texts read, and the words (comparisons, severities, breaker states) that are no metric.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
+from scenarios.expectations.metric_def import MetricKind
+from scenarios.expectations.metrics import METRICS
 from scenarios.expectations.nodes import Metric, Ratio
 
 __all__ = [
@@ -18,10 +17,10 @@ __all__ = [
     "COMPARISONS",
     "FUNCTIONS",
     "KNOWN_METRICS",
-    "LEADING_WORDS",
     "SEVERITY_LEVELS",
     "TAKES_PROVIDER",
     "MetricKind",
+    "leading_words",
     "metric_kind",
 ]
 
@@ -30,60 +29,17 @@ SEVERITY_LEVELS: tuple[str, ...] = ("none", "P4", "P3", "P2", "P1")
 
 COMPARISONS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
 
-MetricKind = Literal["duration", "fraction", "count", "number", "severity"]
+BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
 
-#: function -> (arguments it accepts, kind of value it yields).  Data, so that the
-#: evaluator and the suggestions read the same table.
+#: function -> (arguments it accepts, kind of value it yields)
 FUNCTIONS: dict[str, tuple[tuple[str, ...], MetricKind]] = {
-    "p50": (("latency", "llm_latency", "agent"), "duration"),
-    "p90": (("latency", "llm_latency", "agent"), "duration"),
-    "p95": (("latency", "llm_latency", "agent"), "duration"),
-    "p99": (("latency", "llm_latency", "agent"), "duration"),
-    "max": (("latency", "llm_latency", "agent"), "duration"),
-    "avg": (("latency", "llm_latency", "agent", "confidence"), "number"),
-    "rate": (
-        (
-            "failed",
-            "ok",
-            "lost",
-            "fallback",
-            "degraded",
-            "cache_hit",
-            "json_error",
-            "correct",
-            "validation_fp",
-            "conservation",
-            "shed",
-        ),
-        "fraction",
-    ),
-    "count": (
-        (
-            "sent",
-            "requests",
-            "ok",
-            "succeeded",
-            "failed",
-            "lost",
-            "fallback",
-            "degraded",
-            "cache_hit",
-            "json_error",
-            "shed",
-        ),
-        "count",
-    ),
+    d.name: (d.takes, d.kind) for d in METRICS.values() if d.takes is not None
 }
+#: Bare metrics (an optional provider argument where :data:`TAKES_PROVIDER` says so).
+BARE_METRICS: dict[str, MetricKind] = {d.name: d.kind for d in METRICS.values() if d.takes is None}
+TAKES_PROVIDER = frozenset(d.name for d in METRICS.values() if d.takes_provider)
 
-#: Bare metrics (an optional provider argument where noted).
-BARE_METRICS: dict[str, MetricKind] = {
-    "calls": "count",
-    "upstream_amplification": "number",
-    "severity.max": "severity",
-}
-TAKES_PROVIDER = frozenset({"calls", "upstream_amplification"})
-
-#: Every metric a line may name, for help texts: read off the tables above.
+#: Every metric a line may name, for help texts.
 KNOWN_METRICS: tuple[str, ...] = (
     *(f"{f}({a})" for f, (args, _) in FUNCTIONS.items() for a in args),
     *(form for name in BARE_METRICS for form in (name, f"{name}(<provider>)")[: 2 if name in TAKES_PROVIDER else 1]),
@@ -93,17 +49,14 @@ KNOWN_METRICS: tuple[str, ...] = (
     "recovery passes",
 )
 
-BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
-LEADING_WORDS = ("alert", "breaker", "recovery", "ratio", *FUNCTIONS, *BARE_METRICS)
+
+def leading_words() -> tuple[str, ...]:
+    """The words a line may start with, for "did you mean" (read when asked: the registry is the truth)."""
+    return ("alert", "breaker", "recovery", "ratio", *METRICS)
 
 
 def metric_kind(operand: Metric | Ratio) -> MetricKind:
     """What a metric's value is, so that the parser refuses "rate(failed) < 2s" and the formatter adds units."""
     if isinstance(operand, Ratio):
         return "number"
-    if operand.name in FUNCTIONS:
-        kind = FUNCTIONS[operand.name][1]
-        if operand.name == "avg" and operand.arg != "confidence":
-            return "duration"
-        return kind
-    return BARE_METRICS[operand.name]
+    return METRICS[operand.name].kind_of(operand.arg)

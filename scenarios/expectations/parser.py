@@ -10,16 +10,14 @@ import difflib
 from scenarios.expectations.errors import ExpectationSyntaxError
 from scenarios.expectations.lexer import Tok, tokenize
 from scenarios.expectations.metric_table import (
-    BARE_METRICS,
     BREAKER_STATES,
     COMPARISONS,
-    FUNCTIONS,
-    LEADING_WORDS,
     SEVERITY_LEVELS,
-    TAKES_PROVIDER,
     MetricKind,
+    leading_words,
     metric_kind,
 )
+from scenarios.expectations.metrics import METRICS
 from scenarios.expectations.nodes import (
     After,
     AlertFires,
@@ -202,8 +200,9 @@ class _Parser:
         tok = self.take()
         if tok.kind != "word":
             raise self.error(f"expected a metric, found {self.found(tok)}", tok)
-        if tok.text in FUNCTIONS:
-            args = FUNCTIONS[tok.text][0]
+        definition = METRICS.get(tok.text)
+        if definition is not None and definition.takes is not None:
+            args = definition.takes
             self.expect_sym("(")
             arg_tok = self.peek()
             arg = self.name(f"what {tok.text}() measures")
@@ -214,14 +213,14 @@ class _Parser:
                 )
             self.expect_sym(")")
             return Metric(tok.text, arg, self.window())
-        if tok.text in BARE_METRICS:
+        if definition is not None:
             bare_arg: str | None = None
-            if tok.text in TAKES_PROVIDER and self.peek().kind == "sym" and self.peek().text == "(":
+            if definition.takes_provider and self.peek().kind == "sym" and self.peek().text == "(":
                 self.take()
                 bare_arg = self.name("a provider name")
                 self.expect_sym(")")
             return Metric(tok.text, bare_arg, self.window())
-        raise self.error(f"unknown metric {tok.text!r}{_suggest(tok.text, LEADING_WORDS)}", tok)
+        raise self.error(f"unknown metric {tok.text!r}{_suggest(tok.text, leading_words())}", tok)
 
     def comparison(self) -> Comparison:
         left: Metric | Ratio

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sim.service_flag import ServiceFlagError, parse_service_flag
 from units.durations import ValueSyntaxError, parse_duration, parse_rate
 
 __all__ = ["KNOB_NAMES", "PROVIDERS", "KnobError", "apply_knobs", "check_knob"]
@@ -81,8 +82,6 @@ def _weights(value: Any) -> dict[str, float]:
 
 
 def _service(value: Any) -> str:
-    from sim.service_flag import ServiceFlagError, parse_service_flag
-
     if isinstance(value, dict):
         value = ",".join(f"{k}={v}" for k, v in value.items())
     if not isinstance(value, str):

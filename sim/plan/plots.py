@@ -16,7 +16,7 @@ __all__ = ["render_plots"]
 
 
 def _png(fig: object) -> bytes:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib costs ~1 s, paid only by a plan that draws
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")   # type: ignore[attr-defined]
@@ -25,10 +25,10 @@ def _png(fig: object) -> bytes:
 
 
 def _against_traffic(spec: PlanSpec, rec: Recommendation) -> bytes:
-    import matplotlib
+    import matplotlib  # lazy, as in _png; pyplot after use("Agg"), so that no display is needed
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy, and after use("Agg")
 
     fig, (p95_ax, err_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
     for config in rec.configs:
@@ -49,10 +49,10 @@ def _against_traffic(spec: PlanSpec, rec: Recommendation) -> bytes:
 
 
 def _backup_quota(spec: PlanSpec, results: Sequence[PointResult], axis: str) -> bytes:
-    import matplotlib
+    import matplotlib  # lazy, as in _png; pyplot after use("Agg"), so that no display is needed
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy, and after use("Agg")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     by_traffic: dict[float, list[PointResult]] = {}

@@ -7,6 +7,9 @@ import pytest
 from reports.records import FAILED, OK, CallRecord, EventRecord, RequestRecord
 from reports.report import build_report
 from reports.runinfo import FaultWindow, RunInfo
+from scenarios.expectations.measure import RunView, Span, samples_in
+from scenarios.expectations.metric_def import MetricDef
+from scenarios.expectations.metrics import METRICS
 
 
 def run(expectations: tuple[str, ...], burst_at: float = 200.0) -> dict[str, tuple[bool, str]]:
@@ -79,9 +82,32 @@ def test_undefined_or_bad_expectations_fail_with_a_reason(text: str, why: str) -
     assert verdict is False and why in observed
 
 
-def test_every_metric_the_language_admits_has_an_evaluator_and_nothing_else_does() -> None:
-    """A metric is its entry in the language's table plus its evaluator: adding one without the other fails."""
-    from reports.expect_metrics import EVALUATORS
-    from scenarios.expectations.metric_table import BARE_METRICS, FUNCTIONS
+def _each_metric_once() -> list[str]:
+    out = []
+    for name, definition in METRICS.items():
+        low = "none" if definition.kind == "severity" else "0"
+        forms = [f"{name}({arg})" for arg in definition.takes] if definition.takes is not None else [name]
+        if definition.takes_provider:
+            forms.append(f"{name}(qwen)")
+        out += [f"{form} >= {low}" for form in forms]
+    return out
 
-    assert set(EVALUATORS) == set(FUNCTIONS) | set(BARE_METRICS)
+
+@pytest.mark.parametrize("text", _each_metric_once())
+def test_the_run_supplies_every_column_every_metric_reads(text: str) -> None:
+    """Every metric of the registry (a value >= its least) holds on a run, or names why it has no value:
+    a column the run does not supply would raise instead."""
+    verdict, observed = run((text,))[text]
+    assert verdict or observed.startswith("undefined | no "), observed
+
+
+def test_a_metric_added_to_the_registry_is_evaluated_over_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report evaluates a new metric through the registry alone: min(latency) here."""
+
+    def smallest(arg: str | None, view: RunView, span: Span) -> float | str:
+        return samples_in(view, arg, span).percentile(0.0)
+
+    monkeypatch.setitem(METRICS, "min", MetricDef("min", ("latency",), "duration", smallest))
+    results = run(("min(latency) >= 1s", "min(latency) > 1s"))  # every latency of run() is 1 s
+    assert results["min(latency) >= 1s"][0] is True
+    assert results["min(latency) > 1s"][0] is False

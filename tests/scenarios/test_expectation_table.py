@@ -1,6 +1,6 @@
 """The expectation language's metric table drives its parser: every entry parses, formats and parses back.
 
-A new metric is one entry in ``scenarios/expectations/metric_table.py``; these properties cover it
+A new metric is one module of ``scenarios/expectations/metrics/``; these properties cover it
 without another line here (its meaning over records is tested with ``reports.expect``).
 """
 
