@@ -9,13 +9,14 @@ objects is a valid prompts file as it is.
 from __future__ import annotations
 
 import json
-import random
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from units.keyed_random import STREAM_PROMPT, keyed_rng
 
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
 
@@ -116,8 +117,7 @@ def load_prompts(path: str | Path) -> tuple[Prompt, ...]:
 
 def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prompt:
     """The prompt of one request: a pure function of (seed, id), so anyone can recompute it."""
-    rng = random.Random(f"llmdrill-prompt:{seed}:{request_id}")
-    return prompts[rng.randrange(len(prompts))]
+    return prompts[keyed_rng(seed, STREAM_PROMPT, request_id).randrange(len(prompts))]
 
 
 #: every answer's three entities and their gold are normalised again: results by text, bounded (pure)

@@ -29,6 +29,7 @@ from fake_providers.faults.broken_bodies import envelope_text
 from fake_providers.faults.call import ChatCall
 from fake_providers.faults.decisions import BadJson, Decision, Hang, HttpError, Normal, Refuse, Reset, ResponseOutcome
 from fake_providers.faults.service import ServiceQueue
+from units.keyed_random import STREAM_CALL, keyed_rng
 
 __all__ = ["BODY_SHAPES", "Pace", "Reply", "call_rng", "reply", "serve"]
 
@@ -36,7 +37,6 @@ __all__ = ["BODY_SHAPES", "Pace", "Reply", "call_rng", "reply", "serve"]
 BodyShape = Literal["truncated", "empty", "html"]
 BODY_SHAPES: tuple[str, ...] = ("truncated", "empty", "html")
 _BROKEN: dict[str, BodyShape] = {"truncated": "truncated", "empty": "empty", "wrong_content_type": "html"}
-_MASK = (1 << 63) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +115,7 @@ class Reply:
 
 def call_rng(seed: int, key: int) -> random.Random:
     """The generator of one call: a pure function of the run's seed and the call's key."""
-    # Integer seeding is exact and cheap; the multiplier keeps (seed, key) pairs apart.
-    return random.Random(((seed & 0xFFFFFFFF) * 0x9E3779B97F4A7C15 + key) & _MASK)
+    return keyed_rng(seed, STREAM_CALL, key)
 
 
 def reply(decision: Decision, call: ChatCall, rng: random.Random) -> Reply:

@@ -10,16 +10,24 @@ times).  Pure: no I/O; the wall time comes in as an argument.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 from fake_providers.faults.answers import count_tokens
 from fake_providers.faults.call import ChatCall
+from fake_providers.faults.memo import Memo
 from fake_providers.faults.quota import QuotaView
 from fake_providers.servers.asgi import Headers
 from fake_providers.servers.dialect import RequestProblem
 from fake_providers.servers.json_fragments import quote
 
 __all__ = ["AnthropicDialect", "rfc3339"]
+
+#: the (limit, remaining, reset) header names of each token family
+_TOKEN_HEADERS: tuple[tuple[bytes, bytes, bytes], ...] = tuple(
+    (b"anthropic-ratelimit-" + family + b"-limit", b"anthropic-ratelimit-" + family + b"-remaining",
+     b"anthropic-ratelimit-" + family + b"-reset")
+    for family in (b"tokens", b"input-tokens", b"output-tokens"))
 
 _TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "Invalid request."),
@@ -39,7 +47,18 @@ _TYPES: dict[int, tuple[str, str]] = {
 _SPEND_LIMIT = "You have reached your specified API usage limits. You will regain access when your limits reset."
 
 
+#: reset times by whole second: strftime costs ~4 us and every answer carries two of them
+_RFC3339: Memo[str] = Memo(64)
+
+
 def rfc3339(wall: float) -> str:
+    second = math.floor(wall)
+    if wall - second >= 0.999999:   # fromtimestamp may round this into the next second: let it decide
+        return _format(wall)
+    return _RFC3339.get(second) or _RFC3339.put(second, _format(second))
+
+
+def _format(wall: float) -> str:
     return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -154,10 +173,6 @@ class AnthropicDialect:
         if view.limit_tokens is not None and view.remaining_tokens is not None:
             limit, remaining = str(view.limit_tokens).encode(), str(view.remaining_tokens).encode()
             reset = rfc3339(wall_now + view.reset_tokens_s).encode()
-            for family in (b"tokens", b"input-tokens", b"output-tokens"):
-                out += [
-                    (b"anthropic-ratelimit-" + family + b"-limit", limit),
-                    (b"anthropic-ratelimit-" + family + b"-remaining", remaining),
-                    (b"anthropic-ratelimit-" + family + b"-reset", reset),
-                ]
+            for limit_name, remaining_name, reset_name in _TOKEN_HEADERS:
+                out += [(limit_name, limit), (remaining_name, remaining), (reset_name, reset)]
         return out

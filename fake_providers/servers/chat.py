@@ -21,6 +21,7 @@ from fake_providers.faults.answers import split_tokens
 from fake_providers.faults.broken_bodies import HTML_PAGE, truncate
 from fake_providers.faults.call import ChatCall
 from fake_providers.faults.decisions import HttpError, Refuse, Reset, outcome_label
+from fake_providers.faults.engine import RequestInfo
 from fake_providers.faults.memo import Memo
 from fake_providers.faults.reply import Pace, Reply, call_rng, reply, serve
 from fake_providers.servers.asgi import (
@@ -30,6 +31,7 @@ from fake_providers.servers.asgi import (
     Receive,
     Scope,
     Send,
+    json_bytes,
     read_body,
     send_bytes,
     send_json,
@@ -46,8 +48,9 @@ _MAX_KEY = (1 << 63) - 1
 _SSE = b"text/event-stream; charset=utf-8"
 _JSON = b"application/json"
 _HTML = b"text/html; charset=utf-8"
-#: Parsed bodies by (dialect, raw bytes): parsing is pure and load repeats its bodies.
-_PARSED: Memo[ChatCall] = Memo(1024)
+#: Parsed bodies by (dialect, raw bytes), with what the engine decides on: both are pure and load repeats
+#: its bodies.
+_PARSED: Memo[tuple[ChatCall, RequestInfo]] = Memo(1024)
 
 
 def retry_headers(retry_after_s: float) -> Headers:
@@ -85,7 +88,7 @@ async def handle_chat(state: FakeState, dialect: Dialect, scope: Scope, receive:
         await send_json(send, 400, dialect.error(400, None, rid, str(exc)), [])
         return
     try:
-        call = _parse(dialect, await read_body(receive))
+        call, info = _parse(dialect, await read_body(receive))
     except ClientGone:
         return
     except BodyTooLarge:
@@ -98,14 +101,15 @@ async def handle_chat(state: FakeState, dialect: Dialect, scope: Scope, receive:
     except RequestProblem as problem:
         await send_json(send, 400, dialect.error(400, None, rid, problem.message), [])
         return
-    arrived, now = state.clock(), state.plan_time()
+    now = state.plan_time()
     rng = call_rng(state.seed, key)
-    decision = engine.decide(now, state.provider, call.request_info(), rng)
+    decision = engine.decide(now, state.provider, info, rng)
     answer, _ = serve(reply(decision, call, rng), decision, call, engine.service(now, state.provider), now)
     headers = dialect.headers(engine.limits(now, state.provider), rid, state.wall())
     completion_tokens = 0
     try:
-        completion_tokens = await _play(state, dialect, call, rid, answer, headers, arrived, receive, send)
+        # the reply's times run from the request's arrival, not from after reading and deciding it
+        completion_tokens = await _play(state, dialect, call, rid, answer, headers, started, receive, send)
     finally:
         engine.release(decision, state.plan_time())
         billed = call.prompt_tokens if completion_tokens else 0
@@ -113,9 +117,13 @@ async def handle_chat(state: FakeState, dialect: Dialect, scope: Scope, receive:
         state.stats.record(label, state.clock() - started, billed, completion_tokens, started_plan_s)
 
 
-def _parse(dialect: Dialect, raw: bytes) -> ChatCall:
+def _parse(dialect: Dialect, raw: bytes) -> tuple[ChatCall, RequestInfo]:
     key = (dialect.name, raw)
-    return _PARSED.get(key) or _PARSED.put(key, dialect.parse_request(json.loads(raw)))
+    found = _PARSED.get(key)
+    if found is None:
+        call = dialect.parse_request(json.loads(raw))
+        found = _PARSED.put(key, (call, call.request_info()))
+    return found
 
 
 async def _play(
@@ -129,14 +137,17 @@ async def _play(
     receive: Receive,
     send: Send,
 ) -> int:
-    """Put ``answer`` on the wire, its times counted from ``arrived``; the completion tokens delivered."""
+    """Put ``answer`` on the wire, its times counted from ``arrived``; the completion tokens delivered.
+
+    Bodies are built before the wait, so that at the deadline only the send is left to do.
+    """
     response = answer.response
     if answer.text is None:
         if isinstance(response, HttpError):
-            await state.sleep_until(arrived + answer.delay_s)
             extra = retry_headers(response.retry_after_s) if response.retry_after_s is not None else []
-            error = dialect.error(response.status, response.code, rid)
-            await send_json(send, response.status, error, headers + extra)
+            error = json_bytes(dialect.error(response.status, response.code, rid))
+            await state.sleep_until(arrived + answer.delay_s)
+            await send_bytes(send, response.status, error, headers + extra)
         elif isinstance(response, Refuse):
             # A per-request refusal (probabilistic or matched): the closest a live socket can do is an RST.
             if not await reset_connection(send, b""):
@@ -146,14 +157,15 @@ async def _play(
         return 0
     text, tokens = answer.text, answer.completion_tokens
     if call.stream:
-        await state.sleep_until(arrived + answer.first_s)
         if isinstance(response, Reset) or answer.broken is not None:
             body = _stream_bytes(dialect, call, rid, text, tokens)
+            await state.sleep_until(arrived + answer.first_s)
             return await _cut(send, answer, body, headers, _SSE)
+        await state.sleep_until(arrived + answer.first_s)
         await _stream(state, dialect, call, rid, text, tokens, answer.pace, arrived, headers, send)
         return tokens
-    await state.sleep_until(arrived + answer.delay_s)
     body = dialect.completion_body(call, rid, text, tokens)
+    await state.sleep_until(arrived + answer.delay_s)
     if isinstance(response, Reset) or answer.broken is not None:
         return await _cut(send, answer, body, headers, _JSON)
     await send_bytes(send, 200, body, headers)

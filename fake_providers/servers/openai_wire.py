@@ -50,6 +50,13 @@ def go_duration(seconds: float) -> str:
     return f"{int(minutes)}m{round(rest, 3):g}s"
 
 
+def _reset_bytes(seconds: float) -> bytes:
+    """``go_duration(seconds)`` as header bytes; the common sub-second case without string formatting."""
+    if 0 < seconds < 1:
+        return b"%dms" % math.ceil(seconds * 1000)
+    return b"0ms" if seconds <= 0 else go_duration(seconds).encode()
+
+
 def _sse(obj: object) -> bytes:
     return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
 
@@ -176,13 +183,16 @@ class OpenAIDialect:
         return {"error": {"message": message or default, "type": kind, "param": None, "code": code_out}}
 
     def headers(self, view: QuotaView, rid: str, wall_now: float) -> Headers:
+        # Every answer carries these: built in one expression each, the resets by _reset_bytes.
         out: Headers = [(b"x-request-id", rid.encode())]
-        if view.limit_requests is not None and view.remaining_requests is not None:
-            out.append((b"x-ratelimit-limit-requests", b"%d" % view.limit_requests))
-            out.append((b"x-ratelimit-remaining-requests", b"%d" % view.remaining_requests))
-            out.append((b"x-ratelimit-reset-requests", go_duration(view.reset_requests_s).encode()))
-        if view.limit_tokens is not None and view.remaining_tokens is not None:
-            out.append((b"x-ratelimit-limit-tokens", b"%d" % view.limit_tokens))
-            out.append((b"x-ratelimit-remaining-tokens", b"%d" % view.remaining_tokens))
-            out.append((b"x-ratelimit-reset-tokens", go_duration(view.reset_tokens_s).encode()))
+        limit, remaining = view.limit_requests, view.remaining_requests
+        if limit is not None and remaining is not None:
+            out += ((b"x-ratelimit-limit-requests", b"%d" % limit),
+                    (b"x-ratelimit-remaining-requests", b"%d" % remaining),
+                    (b"x-ratelimit-reset-requests", _reset_bytes(view.reset_requests_s)))
+        limit, remaining = view.limit_tokens, view.remaining_tokens
+        if limit is not None and remaining is not None:
+            out += ((b"x-ratelimit-limit-tokens", b"%d" % limit),
+                    (b"x-ratelimit-remaining-tokens", b"%d" % remaining),
+                    (b"x-ratelimit-reset-tokens", _reset_bytes(view.reset_tokens_s)))
         return out

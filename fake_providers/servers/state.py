@@ -23,6 +23,7 @@ __all__ = ["MAX_HANG_S", "FakeState"]
 
 #: How long a hung request is held at most, when the client never gives up.
 MAX_HANG_S = 600.0
+_NOISE_S = 1e-6
 
 
 class FakeState:
@@ -56,10 +57,16 @@ class FakeState:
         return self.clock() - self.epoch
 
     async def sleep_until(self, due: float) -> None:
-        """Wait until ``clock()`` reads ``due`` (at once when it already has)."""
+        """Wait until ``clock()`` reads ``due`` (at once when it already has), never returning before it.
+
+        The event loop's timers round a wait to whole milliseconds and count it from the loop's cached
+        time, so one sleep may end up to a millisecond early: the rest is slept again.  A remainder
+        under a microsecond is float noise of ``due - clock()``, not a wait.
+        """
         wait = due - self.clock()
-        if wait > 0:
+        while wait > _NOISE_S:
             await self.sleep(wait)
+            wait = due - self.clock()
 
     def next_seq(self) -> int:
         self._seq += 1

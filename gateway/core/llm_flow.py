@@ -130,7 +130,9 @@ def call_llm(
 
     Returns ``LlmResult``; the caller stores a good answer with ``remember``.  ``probe`` marks the
     calls of a gold probe (same path, same policies; labelled so that records can tell them apart).
-    ``request_id``: the user request's id, on every call it makes and every ``CallEvent`` of them.
+    ``request_id``: the user request's id, on every call it makes and every ``CallEvent`` of them; with
+    it, the router's picks and the retry jitter come from ``stack.step_rng`` keyed by the id and the
+    step's task (``cache.task``), not from the shared ``stack.rng``.
     """
     clock = stack.clock
     key: str | None = None
@@ -139,6 +141,8 @@ def call_llm(
         if hit is not None:
             return LlmResult(hit, cache_hit=True, cache_key=key)
 
+    # A request with an id draws from its own step's generator, as the twin does for the same request.
+    rng = stack.rng if request_id is None else stack.step_rng(request_id, "" if cache is None else cache.task)
     policy = stack.retry_policy(conservation)
     budget = stack.router.attempt_budget()
     tokens = request.estimated_tokens()
@@ -158,7 +162,7 @@ def call_llm(
         # queue that deferred or shed a call is asked again: that costs no upstream call.)
         waiting = {p for p, at in not_before.items() if at > now}
         out = excluded | spent | waiting
-        provider = stack.router.choose(now, stack.rng, exclude=out)
+        provider = stack.router.choose(now, rng, exclude=out)
         if provider is None:
             last = failures[-1] if failures else None
             if last is None or last.kind is FailureKind.CLIENT_ERROR or budget.remaining == 0:
@@ -169,7 +173,7 @@ def call_llm(
             # provider's, says how long the wait is.
             first = min(admission, key=admission.__getitem__, default=None)
             basis = next((f for f in reversed(retryable) if f.provider == first), retryable[-1])
-            decision = policy.decide(basis, retries, now, stack.rng)
+            decision = policy.decide(basis, retries, now, rng)
             if not decision.retry:
                 break
             # Wake when a provider can take the call: never sleep against a breaker that stays open
@@ -207,7 +211,7 @@ def call_llm(
             # a user should not wait for Qwen's next minute while Claude is idle.
             if start_at > now and (
                 start_at >= deadline_at
-                or stack.router.choose(now, stack.rng, exclude=out | {provider}) is not None
+                or stack.router.can_offer(now, exclude=out | {provider})
             ):
                 limiter.cancel(start_at, tokens)
                 breaker.release(now)

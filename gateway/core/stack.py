@@ -1,15 +1,22 @@
 """The gateway's shared policy state, built from one ``GatewayConfig``.
 
-Pure: no I/O.  Time comes from the injected ``Clock``; randomness from one seeded
-``random.Random``.  Both interpreters (asyncio and SimPy) build a ``Stack`` and
-run the flows of ``llm_flow`` and ``pipeline`` against it, so every decision the
-twin makes is the decision the live gateway would make.
+Pure: no I/O.  Time comes from the injected ``Clock``.  Randomness: a user
+request with an id draws its router picks and retry jitter from ``step_rng``, a
+generator keyed by the request and the LLM step, so the live gateway and the
+twin draw the same numbers for it however the other requests interleave; the
+rest (requests without an id, such as gold probes) share ``rng``.  Both
+interpreters (asyncio and SimPy) build a ``Stack`` and run the flows of
+``llm_flow`` and ``pipeline`` against it, so every decision the twin makes is
+the decision the live gateway would make.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, replace
+
+from units.keyed_random import STREAM_ROUTE, keyed_rng
 
 from ..clock import Clock
 from ..config import GatewayConfig
@@ -45,6 +52,7 @@ class Stack:
         self.clock = clock
         self.observer: Observer = observer if observer is not None else NullObserver()
         self.rng = rng if rng is not None else random.Random(config.seed)
+        self._step_seeds: dict[str, int] = {}
         scaled = config.scaled   # every duration of the config, in run seconds
         self.providers = tuple(name for name, p in config.providers.items() if p.enabled)
         breaker = config.breaker
@@ -163,6 +171,21 @@ class Stack:
 
     def retry_policy(self, conservation: bool) -> RetryPolicy:
         return self._retry_conservation if conservation else self._retry_normal
+
+    def step_rng(self, request_id: int, step: str) -> random.Random:
+        """The generator of one LLM step (``step``: its task, e.g. the cache spec's) of request ``request_id``.
+
+        A pure function of the config's seed, the step and the request id, so the request's draws do
+        not depend on how many other requests were served before it.  The step salts the seed: the
+        pipeline's parse and negotiation steps of one request draw apart.
+        """
+        seed = self._step_seeds.get(step)
+        if seed is None:
+            salt = int.from_bytes(hashlib.blake2b(step.encode("utf-8"), digest_size=8).digest(), "big")
+            seed = self.config.seed ^ salt
+            if len(self._step_seeds) < 1024:   # steps are a handful of task names; a client's model name is one
+                self._step_seeds[step] = seed
+        return keyed_rng(seed, STREAM_ROUTE, request_id)
 
     # -- what happened -------------------------------------------------------
 

@@ -166,6 +166,15 @@ class Router:
         self.last_choice_reason = prefix + "least-bad"
         return min(admitting, key=self._badness)
 
+    def can_offer(self, now: float, exclude: Collection[str] = ()) -> bool:
+        """Whether ``choose`` would name a provider, without drawing from a generator.
+
+        ``choose`` answers None only when no provider outside ``exclude`` is admitted by its breaker
+        (an override whose breaker refuses falls back to the same list).
+        """
+        breakers = self._breakers
+        return any(p not in exclude and breakers[p].would_admit(now) for p in self._order)
+
     def _weighted(self, candidates: list[str], rng: random.Random) -> str:
         weights = self.config.weights
         total = 0.0

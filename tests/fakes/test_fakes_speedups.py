@@ -168,7 +168,8 @@ def test_parse_remembers_good_bodies_and_never_bad_ones() -> None:
     dialect = OpenAIDialect("openai")
     raw = json.dumps({"model": "m-speed", "messages": [{"role": "user", "content": "hola"}]}).encode()
     first = _parse(dialect, raw)
-    assert first == dialect.parse_request(json.loads(raw))
+    fresh = dialect.parse_request(json.loads(raw))
+    assert first == (fresh, fresh.request_info())   # the call and what the engine decides on, remembered
     assert _parse(dialect, raw) is first
     assert _parse(AnthropicDialect(), json.dumps({"model": "m-speed", "max_tokens": 5,
                                                    "messages": [{"role": "user", "content": "hola"}]}).encode())

@@ -103,6 +103,12 @@ def test_upstreams_name_each_provider_in_its_own_terms(runs: tuple[CliResult, Cl
         assert entry["base_url"] in target.stdout, explain(target)
 
 
+def _count_429s(run_dir: Path | None) -> int:
+    assert run_dir is not None
+    with (run_dir / "calls.jsonl").open(encoding="utf-8") as f:
+        return sum(1 for line in f if json.loads(line)["status"] == 429)
+
+
 def test_target_gives_the_built_in_verdicts(runs: tuple[CliResult, CliResult, dict[str, Any]]) -> None:
     target, builtin, _ = runs
     t, b = target.report(), builtin.report()
@@ -110,8 +116,17 @@ def test_target_gives_the_built_in_verdicts(runs: tuple[CliResult, CliResult, di
     assert target.code == 0, explain(target)
     assert {e["name"]: e["passed"] for e in t["expectations"]} == {e["name"]: e["passed"] for e in b["expectations"]}
     assert t["severity"]["max"] == b["severity"]["max"]
-    fired = {a["rule"] for a in t["alerts"] if a["fired"]}
-    assert fired == {a["rule"] for a in b["alerts"] if a["fired"]}
+    # The alerts the scenario asserts must agree exactly.  The runbook's other rules are compared by what
+    # they count: `rate_limit.errors_5m` (> 10 429s in 5 min) sits on its threshold in this scenario (9
+    # to 12 429s a run: after the first 429s of each quota minute the gateway holds Qwen off), so two
+    # live runs fall either side of it by timing alone; a target that lost or invented 429s would not.
+    def fired(report: dict[str, Any], asserted: bool) -> set[str]:
+        return {a["rule"] for a in report["alerts"] if a["fired"] and a["asserted"] == asserted}
+
+    assert fired(t, True) == fired(b, True)
+    assert fired(t, False) - {"rate_limit.errors_5m"} == fired(b, False) - {"rate_limit.errors_5m"}
+    n429_t, n429_b = (_count_429s(run.run_dir) for run in (target, builtin))
+    assert n429_b > 0 and abs(n429_t - n429_b) <= max(4, 0.3 * n429_b), (n429_t, n429_b)
     # the same load: every request accounted for on both sides, correctness judged through the chat contract
     assert t["requests"]["sent"] == b["requests"]["sent"] and t["requests"]["lost"] == 0
     assert t["correctness"]["overall"]["rate"] > 0.95

@@ -84,7 +84,10 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(exclude=st.frozensets(providers))
     def choose(self, exclude: frozenset[str]) -> None:
         admitting = self._admitting(exclude)
+        offers = self.router.can_offer(self.now, exclude)
         choice = self.router.choose(self.now, self.rng, exclude)
+        # the flow asks can_offer where it once drew a choice only to test it for None
+        assert offers == (choice is not None), (offers, choice, exclude)
         if not admitting:
             assert choice is None, (choice, exclude)
             assert self.router.last_choice_reason.endswith("none")
