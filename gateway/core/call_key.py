@@ -43,6 +43,9 @@ def parse_request_id(text: str) -> int:
     value = text.strip()
     # isdigit alone admits other scripts' digits ("١٢"), which int() would read: ASCII only
     if not (value.isascii() and value.isdigit()) or len(value) > _MAX_DIGITS or int(value) > MAX_REQUEST_ID:
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        raise ValueError(f"{REQUEST_ID_HEADER}: expected an integer 0..{MAX_REQUEST_ID}, got {shown!r}")
+        # cut after repr: 40 unusual characters can escape to 400 (``'\U0001f600'``), and a huge header is
+        # never echoed whole
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:60] + "..."
+        raise ValueError(f"{REQUEST_ID_HEADER}: expected an integer 0..{MAX_REQUEST_ID}, got {shown}")
     return int(value)
