@@ -95,6 +95,10 @@ class RunFiles:
         # a flat record: a field walk is several times cheaper than dataclasses.asdict
         self.requests.write(dict(zip(_REQUEST_FIELDS, _request_values(record), strict=True)))
 
+    def request_row(self, row: dict[str, Any]) -> None:
+        """A request record already as its dict (``workload.outcome.answered_row``: every field, in order)."""
+        self.requests.write(row)
+
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))
 
