@@ -21,13 +21,15 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
-Fourth stage (2026-12-01; ``speed(1200)`` per CPU second, ce82c63 and these changes run alternately,
-best of 3 rounds each, load 2-4 on 2 cores): cache on 11,597 -> 14,899 (+28 %), off 6,048 -> 7,367
-(+22 %); against the same run's bare model 0.129-0.144x -> 0.165-0.180x on, 0.069-0.080x -> 0.084-0.098x
-off.  2 h of 50 req/s (360,112 requests): 35 s -> 28 s wall (24 h ~ 7.0 -> 5.6 min; target 3 min).
+Fourth stage (2026-12-01; per CPU second, ce82c63 and these changes run alternately, best of 3 rounds
+each, load 1-4 on 2 cores, so the sessions disagree): ``speed(1200)`` cache on 11,597 -> 14,899 (+28 %)
+and 10,763 -> 12,386 (+15 %), off 6,048 -> 7,367 (+22 %) and 5,635 -> 5,886 (+4 %); 600 s set-ups, every
+run of these changes faster than every run of ce82c63: on 8,998 -> 10,972 (+22 %), off 4,310 -> 5,678
+(+32 %).  Against the same run's bare model 0.13-0.20x -> 0.17-0.21x on, 0.07-0.11x -> 0.08-0.10x off.
+2 h of 50 req/s (360,112 requests): 35 / 46 s -> 28 / 29 / 32 s wall (24 h ~ 6 min; target 3 min).
 Memory flat (111 MiB peak at 0.08 / 0.33 / 1.33 h; the child 107 MiB before any run).  Every output byte
 for byte the same (requests/calls/events, report.json/.md/html, junit, plots of ten library scenarios in
-``--mode sim``, both bench set-ups with a report, the M/M/1 stack set-up; against ce82c63).  What did it:
+``--mode sim``, run.json and records of both bench set-ups and the M/M/1 stack set-up; against ce82c63):
 request records written as their dict (``workload.outcome.answered_row``, every field in field order)
 instead of a 25-field frozen ``RequestRecord`` walked back into one; the agents that need no LLM and the
 parse result kept per (answer text, reference date), per (prompt, date) for the regex fallback
