@@ -21,6 +21,30 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Fourth stage (2026-12-01; per CPU second, ce82c63 and these changes run alternately, best of 3 rounds
+each, load 1-4 on 2 cores, so the sessions disagree): ``speed(1200)`` cache on 11,597 -> 14,899 (+28 %)
+and 10,763 -> 12,386 (+15 %), off 6,048 -> 7,367 (+22 %) and 5,635 -> 5,886 (+4 %); 600 s set-ups, every
+run of these changes faster than every run of ce82c63: on 8,998 -> 10,972 (+22 %), off 4,310 -> 5,678
+(+32 %).  Against the same run's bare model 0.13-0.20x -> 0.17-0.21x on, 0.07-0.11x -> 0.08-0.10x off.
+2 h of 50 req/s (360,112 requests): 35 / 46 s -> 28 / 29 / 32 s wall (24 h ~ 6 min; target 3 min).
+Memory flat (111 MiB peak at 0.08 / 0.33 / 1.33 h; the child 107 MiB before any run).  Every output byte
+for byte the same (requests/calls/events, report.json/.md/html, junit, plots of ten library scenarios in
+``--mode sim``, run.json and records of both bench set-ups and the M/M/1 stack set-up; against ce82c63):
+request records written as their dict (``workload.outcome.answered_row``, every field in field order)
+instead of a 25-field frozen ``RequestRecord`` walked back into one; the agents that need no LLM and the
+parse result kept per (answer text, reference date), per (prompt, date) for the regex fallback
+(``gateway/core/agents.py``); the parse call's ``ChatRequest`` and ``CacheSpec`` kept per prompt; call
+lines formatted directly (``sim.records._call_line``); state events without an ``EventRecord``; ``Modes``
+built once per value; gold compared without normalising equal texts.
+Left (cProfile, cache on / off): ``choose_prompt`` and ``call_rng`` seeding Mersenne Twisters ~9 % / ~8 %
+(the keyed generator of ``units/keyed_random`` replaces them in another change); the request line's JSON
+~5 % / ~4 % (C encoder); the pipeline's body ~9 % / ~5 % (~14 clock reads, the 17-field frozen
+``ParseOutcome``: 2.6 us, 0.6 us unfrozen); ``render.parse_body`` ~5 % (seven ``round`` a request);
+``Stack.mode_view`` ~4 % on; with the cache off ``call_llm`` ~6 %, ``record_call`` ~7 %, ``router.choose``
+~6 %, the fault engine and reply model ~12 %.  ~67 us a request on, ~136 us off (best rounds; 0.25x is
+~50 us): the target needs the keyed generator and then a core that builds fewer frozen values a request.
+This module is longer than 300 lines for this docstring: each stage's figures, kept beside the code.
+
 Third stage (2026-12-01; default ``--seconds 1200``, per CPU second; HEAD and HEAD + these changes run
 alternately, best of 2, so both see the same neighbours): cache on 7,715 -> 10,598 (+37 %), off 4,674 ->
 5,545 (+19 %).  One bench run each (the bare model itself read 55,676 and 65,874 per CPU second: only

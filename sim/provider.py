@@ -91,8 +91,10 @@ class SimProvider:
         if crossing.cut is not None:   # downstream: the provider did the work, the answer never arrives whole
             return self._cut(crossing.cut, crossing.up_s + at_provider + crossing.cut_after_s, timeout_s,
                              decision, arrived + at_provider)
-        size = len(answer.text.encode("utf-8")) + _ENVELOPE_BYTES if answer.text is not None else _ENVELOPE_BYTES
-        back = crossing.down_s + Link.transmit_s(size, crossing.down_bytes_per_s)
+        back = crossing.down_s
+        if crossing.down_bytes_per_s is not None:   # only a bandwidth toxic needs the answer's size
+            size = len(answer.text.encode("utf-8")) + _ENVELOPE_BYTES if answer.text is not None else _ENVELOPE_BYTES
+            back += Link.transmit_s(size, crossing.down_bytes_per_s)
         total = crossing.up_s + at_provider + back
         plan = self._within(total, wire.result(call, answer, timeout_s), timeout_s, decision, arrived + at_provider)
         plan.queued_s = queued

@@ -54,6 +54,26 @@ def _build_encoder() -> Callable[[dict[str, Any]], str]:
 
 
 _encode = _build_encoder()
+_string = json.encoder.encode_basestring   # the C encoder's own string writer (ensure_ascii=False)
+_INF = float("inf")
+
+
+def _call_line(t_s: float, provider: str, latency_s: float, result: str, status: int | None,
+               request_id: int | None) -> str | None:
+    """A call record's line, formatted as ``_encode`` writes it (one per provider call: a dict and the C
+    encoder cost twice this), or None for a value the format does not cover, which ``_encode`` then takes.
+
+    The same bytes (a test checks): a finite float is written as ``float.__repr__``, an int as
+    ``int.__repr__``, a string by the encoder's own function; NaN, infinities, bools and subclasses are
+    left to ``_encode``.
+    """
+    if (type(t_s) is float and type(latency_s) is float and -_INF < t_s < _INF and -_INF < latency_s < _INF
+            and type(provider) is str and type(result) is str
+            and (status is None or type(status) is int) and (request_id is None or type(request_id) is int)):
+        return (f'{{"t_s": {t_s!r}, "provider": {_string(provider)}, "latency_s": {latency_s!r}, '
+                f'"result": {_string(result)}, "status": {"null" if status is None else int.__repr__(status)}, '
+                f'"request_id": {"null" if request_id is None else int.__repr__(request_id)}}}')
+    return None
 
 
 class JsonlWriter:
@@ -65,7 +85,11 @@ class JsonlWriter:
         self.written = 0
 
     def write(self, data: dict[str, Any]) -> None:
-        self._pending.append(_encode(data))
+        self.write_line(_encode(data))
+
+    def write_line(self, line: str) -> None:
+        """A record already encoded (one line, no newline in it)."""
+        self._pending.append(line)
         self.written += 1
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
@@ -95,17 +119,24 @@ class RunFiles:
         # a flat record: a field walk is several times cheaper than dataclasses.asdict
         self.requests.write(dict(zip(_REQUEST_FIELDS, _request_values(record), strict=True)))
 
+    def request_row(self, row: dict[str, Any]) -> None:
+        """A request record already as its dict (``workload.outcome.answered_row``: every field, in order)."""
+        self.requests.write(row)
+
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))
 
     def event(self, record: EventRecord) -> None:
-        detail = record.detail
+        self.event_of(record.t_s, record.kind, record.detail, record)
+
+    def event_of(self, t_s: float, kind: str, detail: dict[str, Any], record: EventRecord | None = None) -> None:
+        """The event record of these fields (``record``: the same as an ``EventRecord``, when there is one)."""
         # asdict deep-copies the detail (a shed event per refused call: most of the twin's event cost); a
         # detail of plain values is encoded as it is, to the same bytes.  Anything nested takes asdict's walk.
         if type(detail) is dict and all(type(v) in _ATOMIC for v in detail.values()):
-            self.events.write({"t_s": record.t_s, "kind": record.kind, "detail": detail})
+            self.events.write({"t_s": t_s, "kind": kind, "detail": detail})
         else:
-            self.events.write(record.to_dict())
+            self.events.write((record if record is not None else EventRecord(t_s, kind, detail)).to_dict())
 
     def close(self) -> None:
         for w in (self.requests, self.calls, self.events):
@@ -123,13 +154,19 @@ class RecordObserver:
     def on_call(self, event: CallEvent) -> None:
         if event.probe:
             return
-        # the dict RunFiles.call makes of this CallRecord, without building the record (one per call)
-        self._files.calls.write({"t_s": round(event.started_at, 6), "provider": event.provider,
-                                 "latency_s": event.latency_s, "result": event.result, "status": event.status,
-                                 "request_id": event.request_id})
+        # the line RunFiles.call writes of this CallRecord, without building the record or its dict (one per call)
+        t_s = round(event.started_at, 6)
+        line = _call_line(t_s, event.provider, event.latency_s, event.result, event.status, event.request_id)
+        if line is not None:
+            self._files.calls.write_line(line)
+        else:
+            self._files.calls.write({"t_s": t_s, "provider": event.provider, "latency_s": event.latency_s,
+                                     "result": event.result, "status": event.status,
+                                     "request_id": event.request_id})
 
     def on_state(self, event: StateEvent) -> None:
-        self._files.event(EventRecord(round(event.at, 6), event.kind, dict(event.detail)))
+        # the EventRecord's fields, without building it (a shed event per refused call)
+        self._files.event_of(round(event.at, 6), event.kind, dict(event.detail))
 
     def on_request(self, summary: Any) -> None:
         pass   # the runner writes the user's view of the request, as the load generator does live

@@ -209,11 +209,12 @@ class _Twin:
         latency = env.now - intended_s
         if latency > setup.client_timeout_s:
             # the user gave up at the timeout; the gateway carried on, as it does live
-            record = outcome.failed(rid, intended_s, intended_s, setup.client_timeout_s, CLIENT_TIMEOUT, prompt.id)
+            self.files.request(outcome.failed(rid, intended_s, intended_s, setup.client_timeout_s, CLIENT_TIMEOUT,
+                                              prompt.id))
         else:
-            record = outcome.answered_data(rid, intended_s, intended_s, latency, status, body, prompt.id,
-                                           prompt.gold)
-        self.files.request(record)
+            # the record as its dict: the very fields answered_data's RequestRecord has, without building it
+            self.files.request_row(outcome.answered_row(rid, intended_s, intended_s, latency, status, body,
+                                                        prompt.id, prompt.gold))
 
     def every_probe_period(self, flow: Callable[[], Generator[Any, Any, Any]], keys: int
                            ) -> Generator[simpy.Event, Any, None]:

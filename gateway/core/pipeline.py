@@ -8,19 +8,12 @@ gateway and the twin report the same ``agent_execution_duration_seconds``.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
-from ..nlp import (
-    LlmAnswerError,
-    ParseResult,
-    build_negotiation_messages,
-    build_parse_messages,
-    parse_llm_answer,
-    parse_with_regex,
-)
+from ..nlp import LlmAnswerError, ParseResult, build_negotiation_messages, build_parse_messages
 from ..outcomes import ChatRequest, Completion, ProviderFailure
+from .agents import AgentAnswers, confirmation, for_answer, for_regex
 from .effects import Flow
 from .llm_flow import CacheSpec, call_llm, remember
 from .parse_outcome import ParseOutcome
@@ -35,12 +28,28 @@ DEGRADED_PIPELINE = ("parsing", "temporal", "validation")
 PARSE_TASK = "parse-appointment/v1"
 NEGOTIATE_TASK = "negotiate/v1"
 
-# A small gazetteer: geo only has to be a deterministic, cheap, non-LLM agent here.
-_PLACES = {
-    "polanco": (19.4326, -99.1955), "clínica norte": (19.5, -99.13), "centro": (19.4326, -99.1332),
-    "consultorio": (19.42, -99.16), "hospital": (19.41, -99.17),
-}
-_OPEN, _CLOSE = "07:00", "21:00"
+#: the parse call of a prompt, by (prompt, short prompt, token cap): both values are immutable (the cache
+#: spec's empty params are never written), so one serves every request of that prompt (bounded; a full
+#: memo starts again)
+_PARSE_CALLS: dict[tuple[str, bool, int], tuple[ChatRequest, CacheSpec]] = {}
+_PARSE_CALLS_MAX = 4096
+
+
+def _parse_call(prompt: str, short: bool, max_tokens: int) -> tuple[ChatRequest, CacheSpec]:
+    key = (prompt, short, max_tokens)
+    found = _PARSE_CALLS.get(key) if type(prompt) is str else None
+    if found is None:
+        # The parse answer is the prompt's entities as written ("mañana", "10am"): it depends on neither the
+        # reference date (resolved afterwards) nor the prompt template or token cap, so one cached answer
+        # serves both modes — turning conservation mode on must not start with a burst of cache misses.
+        params: dict[str, object] = {}
+        found = (ChatRequest(build_parse_messages(prompt, short), max_tokens=max_tokens),
+                 CacheSpec(PARSE_TASK, prompt, params, similar=True))
+        if type(prompt) is str:
+            if len(_PARSE_CALLS) >= _PARSE_CALLS_MAX:
+                _PARSE_CALLS.clear()
+            _PARSE_CALLS[key] = found
+    return found
 
 
 def parse_appointment(
@@ -57,26 +66,21 @@ def parse_appointment(
 
     # parsing
     t = clock.now()
-    # The parse answer is the prompt's entities as written ("mañana", "10am"): it depends on neither the
-    # reference date (resolved afterwards) nor the prompt template or token cap, so one cached answer
-    # serves both modes — turning conservation mode on must not start with a burst of cache misses.
-    params: dict[str, object] = {}
-    request = ChatRequest(build_parse_messages(prompt, settings.short_prompt), max_tokens=settings.max_tokens)
-    spec = CacheSpec(PARSE_TASK, prompt, params, similar=True)
+    request, spec = _parse_call(prompt, settings.short_prompt, settings.max_tokens)
     llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
                               probe=probe, request_id=request_id)
-    result: ParseResult | None = None
+    answers: AgentAnswers | None = None
     json_error = llm.bad_response
     if llm.completion is not None:
         try:
-            result = parse_llm_answer(llm.completion.text, reference)
+            answers = for_answer(llm.completion.text, reference)
         except LlmAnswerError:
             json_error = True
         else:
             if not llm.cache_hit and stack.config.cache.enabled:
                 yield from remember(stack, spec, llm.completion, stack.config.scaled(settings.cache_ttl_s))
     fallback = False
-    if result is None:
+    if answers is None:
         refused = llm.refusal
         # The gateway's own queues refusing before any call is load shedding: 429 even with the fallback
         # on, or shedding would hand the regex parser all the load it exists to refuse.
@@ -96,36 +100,37 @@ def parse_appointment(
                 attempts=llm.attempts, json_error=json_error, conservation=mode.conservation,
                 degraded=mode.degraded, agents=agents, agent_s=clock.now() - received_at,
                 retry_after_s=refused.retry_after_s if refused is not None else None, probe=probe))
-        result = parse_with_regex(prompt, reference)
+        answers = for_regex(prompt, reference)
         fallback = True
     agents["parsing"] = clock.now() - t
+    result = answers.result
 
     sequence = DEGRADED_PIPELINE if mode.degraded else FULL_PIPELINE
-    out: dict[str, Any] = result.to_json()
+    out: dict[str, Any] = answers.body()
     # temporal: parse_llm_answer / parse_with_regex already resolved the expressions
     # against `reference`; the agent is timed for the metric all the same.
     t = clock.now()
     agents["temporal"] = clock.now() - t
     if "geo" in sequence:
         t = clock.now()
-        out["geo"] = _geo(result)
+        out["geo"] = answers.geo()
         agents["geo"] = clock.now() - t
     t = clock.now()
-    validation = _validate(result, reference)
+    validation = answers.validation()
     out["validation"] = validation
     agents["validation"] = clock.now() - t
     if "availability" in sequence:
         t = clock.now()
-        out["availability"] = _availability(result)
+        out["availability"] = answers.availability()
         agents["availability"] = clock.now() - t
     if "negotiation" in sequence:
         t = clock.now()
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
         if out.get("availability", {}).get("available") is False:
-            out["negotiation"] = yield from _negotiate(stack, result, deadline, mode, probe, request_id)
+            out["negotiation"] = yield from _negotiate(stack, answers, deadline, mode, probe, request_id)
         else:
-            out["negotiation"] = {"message": _confirmation(result), "source": "template"}
+            out["negotiation"] = answers.confirmed()
         agents["negotiation"] = clock.now() - t
 
     completion: Completion | None = llm.completion if not fallback else None
@@ -149,53 +154,13 @@ def _failure_summary(failures: tuple[ProviderFailure, ...]) -> str:
     return "; ".join(f"{f.provider}: {f.kind.value}" for f in failures[-3:])
 
 
-def _geo(result: ParseResult) -> dict[str, Any] | None:
-    place = result.entities.lugar
-    if not place:
-        return None
-    low = place.casefold()
-    for name, (lat, lon) in _PLACES.items():
-        if name in low:
-            return {"place": place, "lat": lat, "lon": lon}
-    digest = hashlib.sha256(low.encode("utf-8")).digest()
-    return {"place": place, "lat": 19.0 + digest[0] / 255, "lon": -99.5 + digest[1] / 255}
-
-
-def _validate(result: ParseResult, reference: date) -> dict[str, Any]:
-    issues: list[str] = []
-    e = result.entities
-    if not e.contacto:
-        issues.append("contacto: missing")
-    if e.fecha is None or not e.fecha.resolved:
-        issues.append("fecha: missing")
-    elif e.fecha.resolved < reference.isoformat():
-        issues.append("fecha: in the past")
-    if e.hora is None or not e.hora.resolved:
-        issues.append("hora: missing")
-    elif not (_OPEN <= e.hora.resolved <= _CLOSE):
-        issues.append(f"hora: outside opening hours {_OPEN}-{_CLOSE}")
-    return {"valid": not issues, "issues": issues}
-
-
-def _availability(result: ParseResult) -> dict[str, Any]:
-    e = result.entities
-    if e.fecha is None or e.hora is None or not e.fecha.resolved or not e.hora.resolved:
-        return {"available": None}
-    slot = f"{e.fecha.resolved}T{e.hora.resolved}|{e.contacto or ''}"
-    busy = hashlib.sha256(slot.encode("utf-8")).digest()[0] < 26   # ~10 % of slots are taken
-    return {"available": not busy, "slot": f"{e.fecha.resolved}T{e.hora.resolved}"}
-
-
-def _confirmation(result: ParseResult) -> str:
-    return "Cita registrada" + (f" con {result.entities.contacto}" if result.entities.contacto else "") + "."
-
-
 def _negotiate(
-    stack: Stack, result: ParseResult, deadline: float, mode: ModeView, probe: bool, request_id: int | None
+    stack: Stack, answers: AgentAnswers, deadline: float, mode: ModeView, probe: bool, request_id: int | None
 ) -> Flow:
     """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
-    summary = result.to_json()
-    template = _confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
+    result: ParseResult = answers.result
+    summary = answers.body()
+    template = confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
     if stack.clock.now() >= deadline:
         return {"message": template, "source": "template"}
     request = ChatRequest(build_negotiation_messages(result), max_tokens=60)

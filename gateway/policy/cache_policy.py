@@ -48,8 +48,9 @@ def cache_key(model: str, prompt: str, params: Mapping[str, object]) -> str:
     """sha256 hex over canonical JSON of model, normalised prompt and sorted params."""
     memo = None
     if type(model) is str and type(prompt) is str and type(params) is dict:
-        typed = tuple((k, type(v), v) for k, v in params.items())
-        if all(t in _PLAIN for _, t, _ in typed):
+        # no params (the parse call's) is the common ask: its key without the generator and the all()
+        typed = tuple((k, type(v), v) for k, v in params.items()) if params else ()
+        if not typed or all(t in _PLAIN for _, t, _ in typed):
             memo = (model, prompt, typed)
             found = _KEYS.get(memo)
             if found is not None:

@@ -136,6 +136,18 @@ class _Keep:
 KEEP: Final = _Keep()
 
 
+#: every request asks the modes; ``Modes`` is immutable and has at most 16 values, so each is built once
+_MODES: dict[tuple[bool, bool, Source | None, Source | None], Modes] = {}
+
+
+def _modes(conservation: bool, degraded: bool, c_src: Source | None, d_src: Source | None) -> Modes:
+    key = (conservation, degraded, c_src, d_src)
+    found = _MODES.get(key)
+    if found is None:
+        found = _MODES[key] = Modes(conservation, degraded, c_src, d_src)
+    return found
+
+
 class _Mode:
     """One mode's manual setting, automatic state, and what was last reported."""
 
@@ -202,7 +214,7 @@ class ModeController:
         auto = self.config.auto
         c_on, c_src = self._modes["conservation"].effective(auto)
         d_on, d_src = self._modes["degraded"].effective(auto)
-        return Modes(c_on, d_on, c_src, d_src)
+        return _modes(c_on, d_on, c_src, d_src)
 
     def window_stats(self, now: float) -> tuple[int, float, float, float]:
         """(samples, non-429 error rate, 429 share, p95 latency) over the window ending at ``now``."""

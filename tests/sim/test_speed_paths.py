@@ -26,7 +26,7 @@ from gateway.policy.cache_policy import _cache_key, cache_key
 from reports.records import CallRecord, EventRecord
 from sim.clock import SimClock
 from sim.interpreter import start
-from sim.records import RecordObserver, RunFiles, _encode
+from sim.records import RecordObserver, RunFiles, _call_line, _encode
 from workload.prompts import normalise
 
 PLAIN_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
@@ -85,6 +85,26 @@ def test_the_observer_writes_calls_and_states_as_their_records_would_be_written(
     assert _lines(fast / "calls.jsonl")[0] == PLAIN_ENCODER.encode(
         {"t_s": round(started, 6), "provider": provider, "latency_s": latency, "result": result,
          "status": status, "request_id": request_id})
+
+
+numbers = st.one_of(st.floats(), st.integers(-5, 5), st.booleans(), st.sampled_from([-0.0, 1e-7, 1e16, 0.1 + 0.2]))
+maybe_ints = st.one_of(st.none(), st.integers(-(1 << 70), 1 << 70), st.booleans(), st.floats(0, 5))
+names = st.one_of(st.text(max_size=8), st.sampled_from(["qwen", "ok", "rate_limited", "\u2028", '"\\']))
+
+
+@settings(max_examples=300)
+@given(numbers, names, numbers, names, maybe_ints, maybe_ints)
+def test_a_formatted_call_line_is_the_encoder_s_line(t_s: Any, provider: Any, latency_s: Any, result: Any,
+                                                    status: Any, request_id: Any) -> None:
+    line = _call_line(t_s, provider, latency_s, result, status, request_id)
+    plain = PLAIN_ENCODER.encode({"t_s": t_s, "provider": provider, "latency_s": latency_s, "result": result,
+                                  "status": status, "request_id": request_id})
+    assert line is None or line == plain
+    # the values a call has (finite float times, str names, int or None ids) are always formatted
+    if type(t_s) is float and type(latency_s) is float and abs(t_s) < float("inf") > abs(latency_s) \
+            and type(status) is not bool and type(request_id) is not bool \
+            and not isinstance(status, float) and not isinstance(request_id, float):
+        assert line == plain
 
 
 param_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, -0.0, 2.5]),
