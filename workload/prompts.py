@@ -8,7 +8,6 @@ objects is a valid prompts file as it is.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from units.json_file import JsonFileError, read_json_file
 from units.keyed_random import STREAM_PROMPT, keyed_rng
 
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
@@ -104,14 +104,9 @@ def parse_prompts(data: object, source: str = "<prompts>") -> tuple[Prompt, ...]
 
 def load_prompts(path: str | Path) -> tuple[Prompt, ...]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PromptsError(f"{path}: cannot read prompts file ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"{path}: line {exc.lineno} column {exc.colno}"
-        raise PromptsError(f"{where}: invalid JSON ({exc.msg})") from None
+        data = read_json_file(path, "prompts file")
+    except JsonFileError as exc:
+        raise PromptsError(str(exc)) from None
     return parse_prompts(data, str(path))
 
 

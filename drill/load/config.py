@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from units.json_file import JsonFileError, read_json_file
 from workload.schedule import PROCESSES, ScheduleError, Stage, validate_schedule
 
 __all__ = [
@@ -152,13 +153,9 @@ def parse_config(data: object, source: str = "<config>") -> LoadConfig:
 
 def load_config(path: str | Path) -> LoadConfig:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read load config ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
+        data = read_json_file(path, "load config")
+    except JsonFileError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(data, str(path))
 
 
