@@ -21,6 +21,31 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Fifth stage (2026-12-01; against 91a193f, which has the keyed generators of ``units/keyed_random``; per
+CPU second, alternating, load 1.2-3.3 on 2 cores, so the sessions disagree again): ``speed(1200)``, best of 3
+rounds, cache on 14,936 -> 17,167 (+15 %) in one session and 13,407 -> 12,413 (-7 %) in a noisier one, off
+7,064 -> 7,259 (+3 %) and 5,261 -> 5,432 (+3 %); against the same run's bare model 0.19-0.22x -> 0.20-0.23x
+on, 0.08-0.10x -> 0.09-0.10x off.  600 s set-ups, 7 alternating pairs with the cache on (the first two
+before the request line): every run of these changes faster than its neighbour at 91a193f, +7 % to +19 %
+(best 12,927 -> 15,252 per CPU second); 3 pairs off: -0.3 % to +4 %.
+2 h of 50 req/s (360,112 requests): 23 / 22 s -> 22 / 20 s wall (24 h ~ 4 min; target 3 min), peak RSS
+125 MiB both.  Every output byte for byte the same (requests/calls/events, report.json/.md/html, junit,
+plots of ten library scenarios in ``--mode sim``, run.json and records of both bench set-ups and the M/M/1
+stack set-up; against 91a193f): the frozen values built per request or call (``ParseOutcome``,
+``LlmResult``, ``CallEvent``) store their fields through their slots' descriptors
+(``gateway.core.slot_init``: 4.8 -> 2.6 us for ``ParseOutcome``; same class, signature, equality and
+freezing); ``Stack.mode_view`` keeps its view while ``ModeController.state`` hands out the same ``Modes``;
+a zero agent time is not rounded (the twin's pure agents: five of seven ``round`` a request); one clock read
+per pure agent (each one's end is the next one's start); the request line formatted by one f-string
+(``sim.request_line``: ~8 -> ~5 us, the encoder's bytes, any other row still encoded).
+Left (cache on, timeit of the pieces on a typical request here, ~58 us a request in the best round, 0.25x
+is ~50 us): the request line ~5 us, ``parse_body`` ~3.4 us and ``answered_row`` ~3.5 us (the body built
+and read back), ``choose_prompt`` ~3.4 us (``keyed_rng`` mixes seed and stream again for every key:
+memoising those two mixes is ``units/``' change), ``ParseOutcome`` ~1.7 us; cache off, ``call_llm``'s
+per-call sets and dicts, ``router.choose``, ``record_call``, the fault engine and reply model and one
+``keyed_rng`` per call.  No single piece left is worth more than ~8 %: 0.25x with the cache on needs several
+of them, or a twin that skips the body round trip (``parse_body`` then ``answered_row``).
+
 Fourth stage (2026-12-01; per CPU second, ce82c63 and these changes run alternately, best of 3 rounds
 each, load 1-4 on 2 cores, so the sessions disagree): ``speed(1200)`` cache on 11,597 -> 14,899 (+28 %)
 and 10,763 -> 12,386 (+15 %), off 6,048 -> 7,367 (+22 %) and 5,635 -> 5,886 (+4 %); 600 s set-ups, every

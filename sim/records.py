@@ -20,6 +20,8 @@ from typing import IO, Any
 from gateway.core.observer import CallEvent, StateEvent
 from reports.records import CallRecord, EventRecord, RequestRecord
 
+from .request_line import request_line
+
 __all__ = ["FLUSH_EVERY", "JsonlWriter", "RecordObserver", "RunFiles"]
 
 FLUSH_EVERY = 4096
@@ -121,7 +123,11 @@ class RunFiles:
 
     def request_row(self, row: dict[str, Any]) -> None:
         """A request record already as its dict (``workload.outcome.answered_row``: every field, in order)."""
-        self.requests.write(row)
+        line = request_line(row)
+        if line is not None:
+            self.requests.write_line(line)
+        else:
+            self.requests.write(row)
 
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))

@@ -29,9 +29,11 @@ from ..policy.limiter import Shed
 from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
 from .observer import StateEvent
 from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
+from .slot_init import slot_init
 from .stack import Stack
 
 
+@slot_init   # one or two a request (``slot_init``)
 @dataclass(frozen=True, slots=True)
 class LlmResult:
     completion: Completion | None

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .parse_outcome import ParseOutcome
+from .slot_init import slot_init
 
 
+@slot_init   # one per provider call (``slot_init``)
 @dataclass(frozen=True, slots=True)
 class CallEvent:
     provider: str

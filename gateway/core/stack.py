@@ -146,6 +146,8 @@ class Stack:
         # Normal mode's TTL and retries are the config's (the runbook's 300 s and 3 by default);
         # conservation mode's are the runbook's fixed values.
         self.normal = replace(NORMAL, cache_ttl_s=config.cache.ttl, max_retries=config.retries.max)
+        self._view_of: Modes | None = None   # the modes ``_view`` was made from (``mode_view``)
+        self._view = ModeView(False, False, self.normal)
 
     # -- configuration views ------------------------------------------------
 
@@ -164,10 +166,16 @@ class Stack:
 
     def mode_view(self, now: float) -> ModeView:
         modes: Modes = self.modes.state(now)
+        # ``state`` hands out one interned ``Modes`` per value, and the view is a pure function of it (the
+        # auto flags and ``normal`` are fixed at construction): while the modes stay, so does the view.
+        if modes is self._view_of:
+            return self._view
         conservation = modes.conservation if (self._auto_conservation or modes.conservation_source == "manual") \
             else False
         degraded = modes.degraded if (self._auto_degraded or modes.degraded_source == "manual") else False
-        return ModeView(conservation, degraded, CONSERVATION if conservation else self.normal)
+        self._view = ModeView(conservation, degraded, CONSERVATION if conservation else self.normal)
+        self._view_of = modes
+        return self._view
 
     def retry_policy(self, conservation: bool) -> RetryPolicy:
         return self._retry_conservation if conservation else self._retry_normal

@@ -34,7 +34,9 @@ def parse_body(outcome: ParseOutcome) -> dict[str, Any]:
             "provider": outcome.provider, "cache_hit": outcome.cache_hit, "fallback": outcome.fallback,
             "degraded": outcome.degraded, "conservation": outcome.conservation,
             "attempts": outcome.attempts, "json_error": outcome.json_error, "agent_s": round(outcome.agent_s, 6),
-            "agents": {k: round(v, 6) for k, v in outcome.agents.items()},
+            # a zero (every pure agent in the twin, whose clock stands still while they run) rounds to
+            # itself, sign included: skipping its ``round`` saves most of a twin request's seven
+            "agents": {k: round(v, 6) if v else v for k, v in outcome.agents.items()},
         }}
     # a failure's pipeline time too: the runbook's agent_execution_duration counts every execution
     return {"error": {"type": outcome.error_kind or "llm_unavailable", "message": outcome.error_message or ""},
