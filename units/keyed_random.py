@@ -20,6 +20,7 @@ router pick use the same key and different streams.  Pure: no global state.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -95,7 +96,13 @@ def keyed_rng(seed: int, stream: int, key: int) -> KeyedRandom:
     Each of the three goes through the mixer before the next is added, so nearby
     seeds, streams and keys (request 17 and 18, seed 1 and 2) start far apart.
     """
+    state = _stream_state(seed, stream)
+    return KeyedRandom(_mix(((state ^ (key & _MASK)) + _GOLDEN) & _MASK))
+
+
+# A run has one seed and three streams but a key per request and per call: the (seed, stream) part is
+# mixed once.  Bounded, so that a caller cycling through seeds only evicts.
+@functools.lru_cache(maxsize=64)
+def _stream_state(seed: int, stream: int) -> int:
     state = _mix(((seed & _MASK) + _GOLDEN) & _MASK)
-    state = _mix(((state ^ stream) + _GOLDEN) & _MASK)
-    state = _mix(((state ^ (key & _MASK)) + _GOLDEN) & _MASK)
-    return KeyedRandom(state)
+    return _mix(((state ^ stream) + _GOLDEN) & _MASK)
