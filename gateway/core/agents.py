@@ -16,6 +16,7 @@ each agent's answer to.  Pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -83,19 +84,20 @@ _BY_PROMPT: dict[tuple[str, date], AgentAnswers] = {}
 
 def for_answer(text: str, reference: date) -> AgentAnswers:
     """The agents' answers for the model's answer ``text``; raises ``LlmAnswerError`` as ``parse_llm_answer``."""
-    key = (text, reference)
-    found = _BY_ANSWER.get(key)
-    if found is None:
-        found = _keep(_BY_ANSWER, key, AgentAnswers(parse_llm_answer(text, reference), reference))
-    return found
+    return _answers(_BY_ANSWER, text, reference, parse_llm_answer)
 
 
 def for_regex(prompt: str, reference: date) -> AgentAnswers:
     """The agents' answers for the regex fallback's parse of ``prompt``."""
-    key = (prompt, reference)
-    found = _BY_PROMPT.get(key)
+    return _answers(_BY_PROMPT, prompt, reference, parse_with_regex)
+
+
+def _answers(memo: dict[tuple[str, date], AgentAnswers], text: str, reference: date,
+             parse: Callable[[str, date], ParseResult]) -> AgentAnswers:
+    key = (text, reference)
+    found = memo.get(key)
     if found is None:
-        found = _keep(_BY_PROMPT, key, AgentAnswers(parse_with_regex(prompt, reference), reference))
+        found = _keep(memo, key, AgentAnswers(parse(text, reference), reference))
     return found
 
 
