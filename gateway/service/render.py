@@ -30,13 +30,16 @@ def retry_after(seconds: float | None) -> Headers:
 def parse_body(outcome: ParseOutcome) -> dict[str, Any]:
     """The JSON body of a parse answer: the agents' answer plus ``meta``, or the error plus ``meta``."""
     if outcome.status == 200 and outcome.answer is not None:
+        # a zero (every pure agent in the twin, whose clock stands still while they run, and all of a cache
+        # hit) rounds to itself, sign included: skipping its ``round`` saves most of a twin request's seven
+        agent_s, agents = outcome.agent_s, outcome.agents
         return {**outcome.answer, "meta": {
             "provider": outcome.provider, "cache_hit": outcome.cache_hit, "fallback": outcome.fallback,
             "degraded": outcome.degraded, "conservation": outcome.conservation,
-            "attempts": outcome.attempts, "json_error": outcome.json_error, "agent_s": round(outcome.agent_s, 6),
-            # a zero (every pure agent in the twin, whose clock stands still while they run) rounds to
-            # itself, sign included: skipping its ``round`` saves most of a twin request's seven
-            "agents": {k: round(v, 6) if v else v for k, v in outcome.agents.items()},
+            "attempts": outcome.attempts, "json_error": outcome.json_error,
+            "agent_s": round(agent_s, 6) if agent_s else agent_s,
+            "agents": {k: round(v, 6) if v else v for k, v in agents.items()} if any(agents.values())
+            else agents.copy(),
         }}
     # a failure's pipeline time too: the runbook's agent_execution_duration counts every execution
     return {"error": {"type": outcome.error_kind or "llm_unavailable", "message": outcome.error_message or ""},

@@ -82,3 +82,20 @@ def test_a_chat_answer_is_openais_shape(text: str, prompt: int, completion: int,
 def test_a_refused_chat_carries_only_its_retry_after() -> None:
     assert chat_headers(ChatOutcome(429, None, retry_after_s=2.2)) == ((b"retry-after", b"3"),)
     assert chat_headers(ChatOutcome(503, None)) == ()
+
+
+#: agent times as the twin has them: zeros of either sign (pure agents, cache hits) beside measured ones
+times = st.one_of(st.sampled_from([0.0, -0.0]), seconds, st.floats(-1.0, 1.0))
+
+
+@given(st.booleans(), times, st.dictionaries(st.sampled_from(["parsing", "temporal", "geo"]), times))
+def test_a_parse_body_s_times_are_each_rounded_to_the_microsecond(ok: bool, agent_s: float,
+                                                                 agents: dict[str, float]) -> None:
+    outcome = ParseOutcome(200 if ok else 503, answer={"confidence": 0.5} if ok else None, agent_s=agent_s,
+                           agents=agents)
+    meta = parse_body(outcome)["meta"]
+    # repr: -0.0 stays -0.0, as a JSON body writes it
+    assert repr(meta["agent_s"]) == repr(round(agent_s, 6))
+    if ok:
+        assert repr(list(meta["agents"].items())) == repr([(k, round(v, 6)) for k, v in agents.items()])
+        assert meta["agents"] is not outcome.agents   # the body's own dict: a client may change it
