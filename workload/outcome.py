@@ -70,11 +70,15 @@ def is_correct(body: dict[str, Any], gold: Gold) -> bool:
     entities = body.get("entities")
     if not isinstance(entities, dict):
         return False
-    return (
-        _same(entities.get("contacto"), gold.contacto)
-        and _same(_resolved(entities, "fecha"), gold.fecha_iso)
-        and _same(_resolved(entities, "hora"), gold.hora_hhmm)
-    )
+    contacto, fecha, hora = entities.get("contacto"), _resolved(entities, "fecha"), _resolved(entities, "hora")
+    # most answers are right and written as gold writes them: plain equal texts (or both None) need no
+    # ``_same``, which any other answer still gets
+    want_c, want_f, want_h = gold.contacto, gold.fecha_iso, gold.hora_hhmm
+    if ((contacto is None is want_c or (type(contacto) is str is type(want_c) and contacto == want_c))
+            and (fecha is None is want_f or (type(fecha) is str is type(want_f) and fecha == want_f))
+            and (hora is None is want_h or (type(hora) is str is type(want_h) and hora == want_h))):
+        return True
+    return _same(contacto, want_c) and _same(fecha, want_f) and _same(hora, want_h)
 
 
 def served_entities(body: dict[str, Any]) -> dict[str, str | None]:
