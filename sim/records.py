@@ -121,13 +121,13 @@ class RunFiles:
         # a flat record: a field walk is several times cheaper than dataclasses.asdict
         self.requests.write(dict(zip(_REQUEST_FIELDS, _request_values(record), strict=True)))
 
-    def request_row(self, row: dict[str, Any]) -> None:
-        """A request record already as its dict (``workload.outcome.answered_row``: every field, in order)."""
-        line = request_line(row)
+    def request_values(self, values: tuple[Any, ...]) -> None:
+        """A request record as ``workload.outcome.answered_values`` gives it: every field's value, in order."""
+        line = request_line(values)
         if line is not None:
             self.requests.write_line(line)
         else:
-            self.requests.write(row)
+            self.requests.write(dict(zip(_REQUEST_FIELDS, values, strict=True)))
 
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))

@@ -1,13 +1,17 @@
 """A request record's JSON line, formatted directly: one per request, the twin's largest single write.
 
 ``sim.records._encode`` (the C encoder) turns a request row into ~100 chunks and joins them: ~9 us of
-a ~65 us request here.  A request row (``workload.outcome.answered_row``) always has the same 24 keys
-in ``RequestRecord``'s field order and, unless an answer was wrong, only flat values, so one f-string
-writes the same line in about half the time (and the float repr of ``intended_s`` once, as the twin's
-``sent_s`` is the same float).  The bytes are the encoder's (a property test checks): a finite float
-as ``float.__repr__``, an int as ``int.__repr__``, a string by the encoder's own function, a bool or
-None as the JSON literal.  Any row this does not cover (other keys or order, a wrong answer's evidence,
-a phase, a non-finite float, an int flag, a subclass) gets None, and the encoder writes it.
+a ~65 us request here.  The twin's request record is ``workload.outcome.answered_values``: its 24
+values in ``RequestRecord``'s field order and, unless an answer was wrong, only flat ones, so one
+f-string writes the same line in about a third of the time (and the float repr of ``intended_s`` once,
+as the twin's ``sent_s`` is the same float).  The bytes are the encoder's (a property test checks): a
+finite float as ``float.__repr__``, an int as ``int.__repr__``, a string by the encoder's own function,
+a bool or None as the JSON literal.  The values ``answered_values`` computes itself have the types its
+docstring guarantees (bools, finite floats or None, plain strings) and are written unchecked; the ones
+it passes through from its caller or the body (id, times, status, provider, attempts, the verdict, the
+prompt id) are checked here, exact types only, so ``!r`` is their type's own repr.  Any record this
+does not cover (a wrong answer's evidence, a non-finite time, an int subclass) gets None, and the
+encoder writes it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from reports.records import RequestRecord
 
 __all__ = ["request_line"]
 
-#: the keys the line below writes, in its order: RequestRecord's fields
+#: the values the line below writes, in its order: RequestRecord's fields
 _KEYS = ("id", "intended_s", "sent_s", "latency_s", "outcome", "status", "error", "provider", "attempts",
          "cache_hit", "fallback", "degraded", "conservation", "confidence", "json_error", "correct",
          "validation_invalid", "validation_fp", "harness_error", "served", "gold", "agent_s", "prompt_id",
@@ -31,43 +35,54 @@ if tuple(f.name for f in fields(RequestRecord)) != _KEYS:  # pragma: no cover - 
 _string = json.encoder.encode_basestring   # the C encoder's own string writer (ensure_ascii=False)
 _INF = float("inf")
 _LITERAL = {True: "true", False: "false", None: "null"}
+#: the texts of the confidences and strings written so far (pure, bounded): an answer's confidence, its
+#: outcome, provider and prompt id take a few values each, and a float's shortest repr is most of the
+#: line's cost.  Never a zero (0.0 and -0.0 are one key, two texts).
+_CONFIDENCE: dict[float, str] = {}
+_STRING: dict[str, str] = {}
+_MEMO_SIZE = 65536
 
 
-def request_line(row: dict[str, Any]) -> str | None:
-    """``row``'s JSON line as ``sim.records._encode`` writes it, or None for a row it does not cover."""
-    if tuple(row) != _KEYS:
-        return None
+def _confidence(value: float) -> str:
+    text = repr(value)
+    if value and len(_CONFIDENCE) < _MEMO_SIZE:
+        _CONFIDENCE[value] = text
+    return text
+
+
+def _text(value: str) -> str:
+    text = _string(value)
+    if len(_STRING) < _MEMO_SIZE:
+        _STRING[value] = text
+    return text
+
+
+def request_line(values: tuple[Any, ...]) -> str | None:
+    """``answered_values``' record as the line ``sim.records._encode`` writes of its dict, or None."""
     rid, intended, sent, latency, outcome, status, error, provider, attempts, cache_hit, fallback, degraded, \
-        conservation, confidence, json_error, correct, invalid, false_positive, harness_error, served, gold, \
-        agent_s, prompt_id, phase = row.values()
-    # one expression, no helper calls: the checks are a third of the line's cost
+        conservation, confidence, json_error, correct, invalid, false_positive, harness_error, served, _gold, \
+        agent_s, prompt_id, _phase = values
+    # one expression, no helper calls; the gold evidence is set exactly when ``served`` is (a wrong answer's evidence)
     if not (type(rid) is int and type(status) is int and type(attempts) is int
             and type(intended) is float and -_INF < intended < _INF
             and type(latency) is float and -_INF < latency < _INF
             and (sent is intended or (type(sent) is float and -_INF < sent < _INF))
-            and (confidence is None or (type(confidence) is float and -_INF < confidence < _INF))
-            and (agent_s is None or (type(agent_s) is float and -_INF < agent_s < _INF))
-            and type(outcome) is str and (error is None or type(error) is str)
             and (provider is None or type(provider) is str) and (prompt_id is None or type(prompt_id) is str)
-            and type(cache_hit) is type(fallback) is type(degraded) is type(conservation) is type(json_error)
-            is type(harness_error) is bool
-            and (correct is None or type(correct) is bool) and (invalid is None or type(invalid) is bool)
-            and (false_positive is None or type(false_positive) is bool)
-            and served is None and gold is None and phase is None):
+            and (correct is None or type(correct) is bool) and served is None):
         return None
-    text = float.__repr__(intended)
-    flag = _LITERAL
+    flag, strings = _LITERAL, _STRING
+    text = repr(intended)
     return (
-        f'{{"id": {int.__repr__(rid)}, "intended_s": {text}, '
-        f'"sent_s": {text if sent is intended else float.__repr__(sent)}, '
-        f'"latency_s": {float.__repr__(latency)}, "outcome": {_string(outcome)}, '
-        f'"status": {int.__repr__(status)}, "error": {"null" if error is None else _string(error)}, '
-        f'"provider": {"null" if provider is None else _string(provider)}, '
-        f'"attempts": {int.__repr__(attempts)}, "cache_hit": {flag[cache_hit]}, "fallback": {flag[fallback]}, '
-        f'"degraded": {flag[degraded]}, "conservation": {flag[conservation]}, '
-        f'"confidence": {"null" if confidence is None else float.__repr__(confidence)}, '
+        f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text if sent is intended else repr(sent)}, '
+        f'"latency_s": {latency!r}, "outcome": {strings.get(outcome) or _text(outcome)}, "status": {status!r}, '
+        f'"error": {"null" if error is None else _string(error)}, '
+        f'"provider": {"null" if provider is None else strings.get(provider) or _text(provider)}, '
+        f'"attempts": {attempts!r}, "cache_hit": {flag[cache_hit]}, "fallback": {flag[fallback]}, '
+        f'"degraded": {flag[degraded]}, "conservation": {flag[conservation]}, "confidence": '
+        f'{"null" if confidence is None else _CONFIDENCE.get(confidence) or _confidence(confidence)}, '
         f'"json_error": {flag[json_error]}, "correct": {flag[correct]}, "validation_invalid": {flag[invalid]}, '
         f'"validation_fp": {flag[false_positive]}, "harness_error": {flag[harness_error]}, '
-        f'"served": null, "gold": null, "agent_s": {"null" if agent_s is None else float.__repr__(agent_s)}, '
-        f'"prompt_id": {"null" if prompt_id is None else _string(prompt_id)}, "phase": null}}'
+        f'"served": null, "gold": null, "agent_s": {"null" if agent_s is None else repr(agent_s)}, '
+        f'"prompt_id": {"null" if prompt_id is None else strings.get(prompt_id) or _text(prompt_id)}, '
+        f'"phase": null}}'
     )

@@ -212,9 +212,9 @@ class _Twin:
             self.files.request(outcome.failed(rid, intended_s, intended_s, setup.client_timeout_s, CLIENT_TIMEOUT,
                                               prompt.id))
         else:
-            # the record as its dict: the very fields answered_data's RequestRecord has, without building it
-            self.files.request_row(outcome.answered_row(rid, intended_s, intended_s, latency, status, body,
-                                                        prompt.id, prompt.gold))
+            # the record's values: the very fields answered_data's RequestRecord has, without building it
+            self.files.request_values(outcome.answered_values(rid, intended_s, intended_s, latency, status, body,
+                                                              prompt.id, prompt.gold))
 
     def every_probe_period(self, flow: Callable[[], Generator[Any, Any, Any]], keys: int
                            ) -> Generator[simpy.Event, Any, None]:

@@ -32,6 +32,7 @@ __all__ = [
     "answered",
     "answered_data",
     "answered_row",
+    "answered_values",
     "failed",
     "gold_entities",
     "gold_valid",
@@ -147,12 +148,65 @@ def answered_data(
     The twin's body is the gateway core's JSON-ready value; encoding it only to decode it here cost the
     twin ~10 % of its time.
     """
-    return RequestRecord(**answered_row(rid, intended_s, sent_s, latency_s, status, data, prompt_id, gold))
+    return RequestRecord(*answered_values(rid, intended_s, sent_s, latency_s, status, data, prompt_id, gold))
 
 
-#: every field of a request record with its default, in the record's field order (the required ones,
-#: which every row sets, as None): a row is a copy of this with its own values written over it
-_ROW: dict[str, Any] = {f.name: None if f.default is MISSING else f.default for f in fields(RequestRecord)}
+#: the record's fields in order; ``answered_values`` writes their defaults into its tuples by hand, so a
+#: field added, moved or given another default must change them too
+_FIELDS = tuple(f.name for f in fields(RequestRecord))
+_DEFAULTS = (("id", MISSING), ("intended_s", MISSING), ("sent_s", MISSING), ("latency_s", MISSING),
+             ("outcome", MISSING), ("status", None), ("error", None), ("provider", None), ("attempts", 0),
+             ("cache_hit", False), ("fallback", False), ("degraded", False), ("conservation", False),
+             ("confidence", None), ("json_error", False), ("correct", None), ("validation_invalid", None),
+             ("validation_fp", None), ("harness_error", False), ("served", None), ("gold", None),
+             ("agent_s", None), ("prompt_id", None), ("phase", None))
+if tuple((f.name, f.default) for f in fields(RequestRecord)) != _DEFAULTS:  # pragma: no cover
+    raise ImportError("workload.outcome: RequestRecord's fields changed; update answered_values' tuples")
+_NO_META: dict[str, Any] = {}
+
+
+def answered_values(
+    rid: int,
+    intended_s: float,
+    sent_s: float,
+    latency_s: float,
+    status: int,
+    data: Any,
+    prompt_id: str | None,
+    gold: Gold | None,
+) -> tuple[Any, ...]:
+    """:func:`answered_data`'s record as its values in field order (every field, defaults included).
+
+    One mapping, rendered three ways: the record (``answered_data``), its dict (``answered_row``) and, in
+    the twin, its JSON line (``sim.request_line``), which relies on what this guarantees of the values it
+    computes itself: the flags are bools (``is True``), ``confidence`` and ``agent_s`` a finite ``float``
+    or None, ``outcome`` and ``error`` plain strings, ``validation_invalid`` and ``validation_fp`` a bool
+    or None, ``harness_error`` False and ``phase`` None.
+    """
+    raw_meta = data.get("meta") if isinstance(data, dict) else None
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else _NO_META
+    if not 200 <= status < 300:
+        # the gateway's pipeline time of a failure, when it says: agent_p95 sees errors too
+        return (rid, intended_s, sent_s, latency_s, FAILED, status, f"http_{status}", None, 0, False, False,
+                False, False, None, False, None, None, None, False, None, None, _number(meta.get("agent_s")),
+                prompt_id, None)
+    if not isinstance(data, dict):
+        return (rid, intended_s, sent_s, latency_s, FAILED, status, BAD_RESPONSE, None, 0, False, False,
+                False, False, None, False, None, None, None, False, None, None, None, prompt_id, None)
+    invalid = _validation_invalid(data)
+    correct = None if gold is None else is_correct(data, gold)
+    # a wrong answer keeps its evidence (what was served, what gold says): the report shows examples
+    wrong = gold is not None and correct is False
+    provider = meta.get("provider")
+    attempts = meta.get("attempts")
+    # a flag is set only by a JSON true (``is True``: not 1, not "yes")
+    return (rid, intended_s, sent_s, latency_s, OK, status, None, provider if isinstance(provider, str) else None,
+            attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
+            meta.get("cache_hit") is True, meta.get("fallback") is True, meta.get("degraded") is True,
+            meta.get("conservation") is True, _number(data.get("confidence")), meta.get("json_error") is True,
+            correct, invalid, _validation_fp(invalid, gold), False,
+            served_entities(data) if wrong else None, gold_entities(gold) if wrong and gold is not None else None,
+            _number(meta.get("agent_s")), prompt_id, None)
 
 
 def answered_row(
@@ -165,46 +219,9 @@ def answered_row(
     prompt_id: str | None,
     gold: Gold | None,
 ) -> dict[str, Any]:
-    """:func:`answered_data`'s record as the dict ``asdict`` makes of it: keys in field order, every field.
-
-    The twin writes this dict as the record's line without building the record: a 25-field frozen
-    dataclass costs more to construct and walk back into a dict than all the mapping below.
-    """
-    row = _ROW.copy()
-    row["id"], row["intended_s"], row["sent_s"], row["latency_s"], row["status"], row["prompt_id"] = (
-        rid, intended_s, sent_s, latency_s, status, prompt_id)
-    raw_meta = data.get("meta") if isinstance(data, dict) else None
-    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
-    if not 200 <= status < 300:
-        # the gateway's pipeline time of a failure, when it says: agent_p95 sees errors too
-        row["outcome"], row["error"], row["agent_s"] = FAILED, f"http_{status}", _number(meta.get("agent_s"))
-        return row
-    if not isinstance(data, dict):
-        row["outcome"], row["error"] = FAILED, BAD_RESPONSE
-        return row
-    invalid = _validation_invalid(data)
-    correct = None if gold is None else is_correct(data, gold)
-    # a wrong answer keeps its evidence (what was served, what gold says): the report shows examples
-    wrong = gold is not None and correct is False
-    provider = meta.get("provider")
-    attempts = meta.get("attempts")
-    # a flag is set only by a JSON true (``is True``: not 1, not "yes")
-    row["outcome"] = OK
-    row["provider"] = provider if isinstance(provider, str) else None
-    row["attempts"] = attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0
-    row["cache_hit"] = meta.get("cache_hit") is True
-    row["fallback"] = meta.get("fallback") is True
-    row["degraded"] = meta.get("degraded") is True
-    row["conservation"] = meta.get("conservation") is True
-    row["json_error"] = meta.get("json_error") is True
-    row["agent_s"] = _number(meta.get("agent_s"))
-    row["confidence"] = _number(data.get("confidence"))
-    row["correct"] = correct
-    row["served"] = served_entities(data) if wrong else None
-    row["gold"] = gold_entities(gold) if wrong and gold is not None else None
-    row["validation_invalid"] = invalid
-    row["validation_fp"] = _validation_fp(invalid, gold)
-    return row
+    """:func:`answered_data`'s record as the dict ``asdict`` makes of it: keys in field order, every field."""
+    return dict(zip(_FIELDS, answered_values(rid, intended_s, sent_s, latency_s, status, data, prompt_id, gold),
+                    strict=True))
 
 
 def failed(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from fake_providers.corpus import is_bookable
 from reports.records import FAILED, OK, RequestRecord
-from workload.outcome import BAD_RESPONSE, answered_row
+from workload.outcome import BAD_RESPONSE, answered_data, answered_row
 from workload.prompts import Gold
 
 
@@ -121,6 +121,9 @@ def test_a_row_is_the_reference_record_as_a_dict(rid: int, t: float, latency: fl
     assert list(row) == [f.name for f in fields(RequestRecord)]
     # repr, not ==: NaN never equals itself, and -0.0 must stay -0.0
     assert repr(list(row.items())) == repr(list(want.items()))
+    # the live record, from the same values
+    record = answered_data(rid, t, t, latency, status, data, prompt_id, gold)
+    assert repr(list(asdict(record).items())) == repr(list(want.items()))
 
 
 def _variant(text: str | None, how: int) -> object:
