@@ -47,6 +47,9 @@ BAD_RESPONSE = "bad_response"
 HARNESS_ERROR_PREFIX = "client_error:"
 
 
+_INF = math.inf
+
+
 def _number(value: object) -> float | None:
     if type(value) is float:   # the common case, as float() of a float is the float itself
         return value if -math.inf < value < math.inf else None
@@ -71,7 +74,10 @@ def is_correct(body: dict[str, Any], gold: Gold) -> bool:
     entities = body.get("entities")
     if not isinstance(entities, dict):
         return False
-    contacto, fecha, hora = entities.get("contacto"), _resolved(entities, "fecha"), _resolved(entities, "hora")
+    contacto, fecha, hora = entities.get("contacto"), entities.get("fecha"), entities.get("hora")
+    # ``_resolved`` of each, without its two calls
+    fecha = fecha.get("resolved") if isinstance(fecha, dict) else None
+    hora = hora.get("resolved") if isinstance(hora, dict) else None
     # most answers are right and written as gold writes them: plain equal texts (or both None) need no
     # ``_same``, which any other answer still gets
     want_c, want_f, want_h = gold.contacto, gold.fecha_iso, gold.hora_hhmm
@@ -197,16 +203,19 @@ def answered_values(
     correct = None if gold is None else is_correct(data, gold)
     # a wrong answer keeps its evidence (what was served, what gold says): the report shows examples
     wrong = gold is not None and correct is False
-    provider = meta.get("provider")
-    attempts = meta.get("attempts")
-    # a flag is set only by a JSON true (``is True``: not 1, not "yes")
+    provider, attempts, agent_s = meta.get("provider"), meta.get("attempts"), meta.get("agent_s")
+    confidence = data.get("confidence")
+    # a flag is set only by a JSON true (``is True``: not 1, not "yes"); a finite float is its own number
+    # (``_number``'s first case, without the call)
     return (rid, intended_s, sent_s, latency_s, OK, status, None, provider if isinstance(provider, str) else None,
             attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
             meta.get("cache_hit") is True, meta.get("fallback") is True, meta.get("degraded") is True,
-            meta.get("conservation") is True, _number(data.get("confidence")), meta.get("json_error") is True,
-            correct, invalid, _validation_fp(invalid, gold), False,
+            meta.get("conservation") is True,
+            confidence if type(confidence) is float and -_INF < confidence < _INF else _number(confidence),
+            meta.get("json_error") is True, correct, invalid,
+            None if invalid is None or gold is None else _validation_fp(invalid, gold), False,
             served_entities(data) if wrong else None, gold_entities(gold) if wrong and gold is not None else None,
-            _number(meta.get("agent_s")), prompt_id, None)
+            agent_s if type(agent_s) is float and -_INF < agent_s < _INF else _number(agent_s), prompt_id, None)
 
 
 def answered_row(
