@@ -112,7 +112,9 @@ class JsonlWriter:
 
     def flush(self) -> None:
         if self._pending:
-            self._file.write("\n".join(self._pending) + "\n")
+            # the last line's newline from the join itself: the block is not copied once more to append it
+            self._pending.append("")
+            self._file.write("\n".join(self._pending))
             self._pending.clear()
             self._file.flush()
 
