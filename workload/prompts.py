@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from units.json_file import JsonFileError, read_json_file
-from units.keyed_random import STREAM_PROMPT, keyed_rng
+from units.keyed_random import STREAM_PROMPT, keyed_below
 
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
 
@@ -112,7 +112,7 @@ def load_prompts(path: str | Path) -> tuple[Prompt, ...]:
 
 def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prompt:
     """The prompt of one request: a pure function of (seed, id), so anyone can recompute it."""
-    return prompts[keyed_rng(seed, STREAM_PROMPT, request_id).randrange(len(prompts))]
+    return prompts[keyed_below(seed, STREAM_PROMPT, request_id, len(prompts))]
 
 
 #: every answer's three entities and their gold are normalised again: results by text, bounded (pure)
