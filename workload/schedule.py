@@ -166,8 +166,9 @@ def _arrivals(
         cum_end = cum + rate * (until - start)
         if rate > 0:
             while u <= cum_end:
-                # clamp guards the last ulp of float error at the stage's end
-                yield rid, min(start + (u - cum) / rate, until)
+                # clamp guards the last ulp of float error at the stage's end (min(t, until), without a call)
+                t = start + (u - cum) / rate
+                yield rid, (until if until < t else t)
                 rid += worker_count
                 u = next_unit()
         start, cum = until, cum_end
