@@ -44,8 +44,9 @@ from reports.records import CLIENT_TIMEOUT, SHED_STATUS, EventRecord
 from reports.runinfo import RunInfo
 from workload import outcome
 from workload.prompts import Prompt, choose_prompt
-from workload.schedule import Stage, arrivals, schedule_end
+from workload.schedule import Stage, arrival_pairs, schedule_end
 
+from .arrivals import every_arrival
 from .clock import SimClock
 from .interpreter import perform, start
 from .provider import SimProvider
@@ -177,16 +178,17 @@ class _Twin:
             self.references[prompt.reference_date] = found
         return found
 
-    def arrive(self) -> Generator[simpy.Event, Any, None]:
+    def arrive(self) -> None:
+        """Start the arrivals: at each one's time its prompt is chosen and its request started."""
         env, setup = self.env, self.setup
-        timeout = env.timeout
-        for arrival in arrivals(setup.stages, setup.seed, setup.arrival):
-            wait = arrival.t_s - env.now
-            if wait > 0:
-                yield timeout(wait)
-            prompt = choose_prompt(setup.prompts, setup.seed, arrival.id)
-            self.pending[arrival.id] = (arrival.t_s, prompt.id)
-            start(env, self.request(arrival.id, arrival.t_s, prompt))   # run as a process would be, without one
+        prompts, seed, pending, request = setup.prompts, setup.seed, self.pending, self.request
+
+        def begin(rid: int, t_s: float) -> None:
+            prompt = choose_prompt(prompts, seed, rid)
+            pending[rid] = (t_s, prompt.id)
+            start(env, request(rid, t_s, prompt))   # run as a process would be, without one
+
+        every_arrival(env, arrival_pairs(setup.stages, seed, setup.arrival), begin)
 
     def request(self, rid: int, intended_s: float, prompt: Prompt) -> Generator[simpy.Event, Any, None]:
         env, setup = self.env, self.setup
@@ -273,7 +275,7 @@ def run_sim(setup: SimSetup, run_dir: Path) -> SimResult:
     end = schedule_end(setup.stages) + setup.client_timeout_s + DRAIN_SLACK_S
     interrupted = False
     try:
-        env.process(twin.arrive())
+        twin.arrive()
         if setup.probes:
             env.process(twin.every_probe_period(
                 lambda: probe_due_providers(twin.stack, PROBE_REQUEST), _PROBE_KEYS))

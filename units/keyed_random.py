@@ -24,7 +24,7 @@ import functools
 import random
 from typing import Any
 
-__all__ = ["STREAM_CALL", "STREAM_PROMPT", "STREAM_ROUTE", "KeyedRandom", "keyed_rng"]
+__all__ = ["STREAM_CALL", "STREAM_PROMPT", "STREAM_ROUTE", "KeyedRandom", "keyed_below", "keyed_rng"]
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -98,6 +98,31 @@ def keyed_rng(seed: int, stream: int, key: int) -> KeyedRandom:
     """
     state = _stream_state(seed, stream)
     return KeyedRandom(_mix(((state ^ (key & _MASK)) + _GOLDEN) & _MASK))
+
+
+def keyed_below(seed: int, stream: int, key: int, n: int) -> int:
+    """``keyed_rng(seed, stream, key).randrange(n)``, the very same draws, without the generator.
+
+    ``randrange(n)`` is ``random.Random._randbelow_with_getrandbits`` here (the class overrides
+    ``getrandbits``): ``n.bit_length()`` bits from ``getrandbits`` until they are below ``n``; for
+    ``n < 2**64`` each try is one step of the mixer masked to those bits.  One draw per user request
+    (its prompt) went through five Python layers and an object for that: ~3 us of a ~60 us request.
+    """
+    if type(n) is not int or not 0 < n <= _MASK:
+        return keyed_rng(seed, stream, key).randrange(n)   # errors, and wider draws, as the generator's
+    # keyed_rng's seeding, _next and _mix written out: on this path a call costs as much as a mix
+    z = ((_stream_state(seed, stream) ^ (key & _MASK)) + _GOLDEN) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    state = z ^ (z >> 31)
+    low = (1 << n.bit_length()) - 1
+    while True:
+        state = (state + _GOLDEN) & _MASK
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        r = (z ^ (z >> 31)) & low
+        if r < n:
+            return r
 
 
 # A run has one seed and three streams but a key per request and per call: the (seed, stream) part is

@@ -18,9 +18,11 @@ Request ids are unique across workers.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Arrival",
     "ScheduleError",
     "Stage",
+    "arrival_pairs",
     "arrival_times",
     "arrivals",
     "expected_count",
@@ -106,35 +109,21 @@ def expected_count(stages: Sequence[Stage]) -> float:
     return total
 
 
-def _inverse_intensity(stages: Sequence[Stage], units: Iterator[float]) -> Iterator[float]:
-    """Map increasing points of the cumulative intensity to times; stops past the end."""
-    i, start, cum = 0, 0.0, 0.0
-    for u in units:
-        while i < len(stages):
-            stage = stages[i]
-            cum_end = cum + stage.rate_per_s * (stage.until_s - start)
-            if stage.rate_per_s > 0 and u <= cum_end:
-                # clamp guards the last ulp of float error at the stage's end
-                yield min(start + (u - cum) / stage.rate_per_s, stage.until_s)
-                break
-            i, start, cum = i + 1, stage.until_s, cum_end
-        else:
-            return
-
-
 def _unit_points(process: str, seed: int, worker_index: int, worker_count: int) -> Iterator[float]:
+    """The points of this worker's unit-rate process, drawn lazily; C iterators, no Python frame per point."""
     if process == "uniform":
-        j = worker_index
-        while True:
-            yield j + 0.5
-            j += worker_count
-    else:
-        rng = random.Random(f"llmdrill-arrivals:{seed}:{worker_index}/{worker_count}")
-        s = 0.0
-        while True:
-            # a worker's share has intensity L/N: unit gaps in L/N are gaps of N in L
-            s += rng.expovariate(1.0) * worker_count
-            yield s
+        # the round-robin deal: worker w of N takes the global points j + 1/2 for j = w, w + N, ...
+        return map(operator.add, itertools.count(worker_index, worker_count), itertools.repeat(0.5))
+    rnd = random.Random(f"llmdrill-arrivals:{seed}:{worker_index}/{worker_count}").random
+    # s += expovariate(1.0) * N, the very floats: expovariate(1.0) is -log(1.0 - random()) / 1.0, and
+    # x / 1.0 is x.  A worker's share has intensity L/N: unit gaps in L/N are gaps of N in L.
+    gaps = map(operator.mul,
+               map(operator.neg, map(math.log, map(operator.sub, itertools.repeat(1.0),
+                                                   itertools.starmap(rnd, itertools.repeat(()))))),
+               itertools.repeat(worker_count))
+    sums = itertools.accumulate(gaps, initial=0.0)
+    next(sums)   # the initial 0.0 itself: the first point is 0.0 + the first gap, as s += gap gives
+    return sums
 
 
 def arrivals(
@@ -145,20 +134,44 @@ def arrivals(
     worker_count: int = 1,
 ) -> Iterator[Arrival]:
     """This worker's arrivals, in time order, with ids unique across all workers."""
+    return itertools.starmap(Arrival, arrival_pairs(stages, seed, process, worker_index, worker_count))
+
+
+def arrival_pairs(
+    stages: Sequence[Stage],
+    seed: int,
+    process: str = "poisson",
+    worker_index: int = 0,
+    worker_count: int = 1,
+) -> Iterator[tuple[int, float]]:
+    """``arrivals`` as ``(id, t_s)`` pairs: the twin draws one per request and needs no ``Arrival``."""
     # validate eagerly: a generator would only raise on its first next()
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ScheduleError(f"seed: must be an integer, got {seed!r}")
     validate_schedule(stages, process, worker_index, worker_count)
-    return _arrivals(tuple(stages), seed, process, worker_index, worker_count)
+    return _arrivals(tuple(stages), _unit_points(process, seed, worker_index, worker_count).__next__,
+                     worker_index, worker_count)
 
 
 def _arrivals(
-    stages: tuple[Stage, ...], seed: int, process: str, worker_index: int, worker_count: int
-) -> Iterator[Arrival]:
-    units = _unit_points(process, seed, worker_index, worker_count)
-    for k, t in enumerate(_inverse_intensity(stages, units)):
-        # uniform: the global index (round-robin deal); poisson: interleave by worker
-        yield Arrival(worker_index + k * worker_count, t)
+    stages: tuple[Stage, ...], next_unit: Callable[[], float], worker_index: int, worker_count: int
+) -> Iterator[tuple[int, float]]:
+    """Map increasing points of the cumulative intensity to times (the inverse of ``L``); stops past the end."""
+    # uniform: the global index (round-robin deal); poisson: interleave by worker
+    rid = worker_index
+    start, cum = 0.0, 0.0
+    u = next_unit()
+    for stage in stages:
+        rate, until = stage.rate_per_s, stage.until_s
+        cum_end = cum + rate * (until - start)
+        if rate > 0:
+            while u <= cum_end:
+                # clamp guards the last ulp of float error at the stage's end (min(t, until), without a call)
+                t = start + (u - cum) / rate
+                yield rid, (until if until < t else t)
+                rid += worker_count
+                u = next_unit()
+        start, cum = until, cum_end
 
 
 def arrival_times(

@@ -8,7 +8,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from units.keyed_random import STREAM_CALL, STREAM_PROMPT, STREAM_ROUTE, KeyedRandom, keyed_rng
+from units.keyed_random import STREAM_CALL, STREAM_PROMPT, STREAM_ROUTE, KeyedRandom, keyed_below, keyed_rng
 
 words = st.integers(min_value=-(2**70), max_value=2**70)
 
@@ -68,3 +68,24 @@ def test_it_is_a_random_random_and_state_round_trips() -> None:
     after = [rng.random() for _ in range(3)]
     rng.setstate(saved)
     assert [rng.random() for _ in range(3)] == after
+
+
+@given(words, st.sampled_from([STREAM_CALL, STREAM_PROMPT, STREAM_ROUTE]), words,
+       st.one_of(st.integers(min_value=1, max_value=300), st.integers(min_value=-5, max_value=2**80)))
+def test_keyed_below_is_the_generators_randrange(seed: int, stream: int, key: int, n: int) -> None:
+    try:
+        expected: int | str = keyed_rng(seed, stream, key).randrange(n)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: int | str = keyed_below(seed, stream, key, n)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+def test_keyed_below_retries_as_the_generator_does() -> None:
+    # n just above a power of two rejects nearly half the tries: the retry loop must match too
+    n = 2**40 + 1
+    assert [keyed_below(9, STREAM_PROMPT, k, n) for k in range(300)] == \
+        [keyed_rng(9, STREAM_PROMPT, k).randrange(n) for k in range(300)]
