@@ -18,6 +18,7 @@ from gateway.core.agents import confirmation, for_answer
 from gateway.core.cache_entry import CacheSpec
 from gateway.nlp import build_negotiation_messages, temporal
 from gateway.outcomes import ChatRequest, Message
+from gateway.policy.cache_policy import _cache_key
 from gateway.policy.modes import ModeConfig, ModeController
 
 # -- ModeController.state ------------------------------------------------------------------------
@@ -104,3 +105,20 @@ def test_estimated_tokens_is_the_formula(contents: list[str], max_tokens: int) -
     request = ChatRequest(tuple(Message("user", c) for c in contents), max_tokens=max_tokens)
     expected = sum(len(c) for c in contents) // 4 + 4 * len(contents) + max_tokens
     assert request.estimated_tokens() == expected
+
+
+# -- a cache spec's key ------------------------------------------------------------------------------
+
+params = st.dictionaries(st.sampled_from(["max_tokens", "temperature", "x"]),
+                         st.one_of(st.integers(0, 9), st.floats(0, 2, allow_nan=False), st.booleans(),
+                                   st.text(max_size=3)),
+                         max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=8), st.text(max_size=20), params)
+def test_spec_key_kept_is_cache_key(task: str, prompt: str, values: dict[str, object]) -> None:
+    spec = CacheSpec(task, prompt, values)
+    for _ in range(2):
+        assert spec.key() == _cache_key(task, prompt, values)
+    assert spec == CacheSpec(task, prompt, dict(values)) and "_key" not in repr(spec)
