@@ -15,12 +15,14 @@ from ..policy.cache_policy import cache_key
 __all__ = ["CacheSpec", "decode_completion", "encode_completion"]
 
 
+# One encoder for every entry (json.dumps with options builds a new one per call); same output.
+_ENTRY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_completion(c: Completion) -> str:
-    return json.dumps(
+    return _ENTRY.encode(
         {"provider": c.provider, "model": c.model, "text": c.text,
-         "prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens},
-        ensure_ascii=False, separators=(",", ":"),
-    )
+         "prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens})
 
 
 #: every cache hit decodes its entry again; ``Completion`` is immutable, so a decoded entry is shared

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from gateway.core import pipeline
 from gateway.core.agents import confirmation, for_answer
-from gateway.core.cache_entry import CacheSpec
+from gateway.core.cache_entry import CacheSpec, encode_completion
 from gateway.nlp import build_negotiation_messages, temporal
-from gateway.outcomes import ChatRequest, Message
+from gateway.outcomes import ChatRequest, Completion, Message, Usage
 from gateway.policy.cache_policy import _cache_key
 from gateway.policy.modes import ModeConfig, ModeController
 
@@ -122,3 +122,13 @@ def test_spec_key_kept_is_cache_key(task: str, prompt: str, values: dict[str, ob
     for _ in range(2):
         assert spec.key() == _cache_key(task, prompt, values)
     assert spec == CacheSpec(task, prompt, dict(values)) and "_key" not in repr(spec)
+
+
+# -- a cache entry's encoding ------------------------------------------------------------------------
+
+@given(st.text(), st.text(max_size=20), st.integers(0, 10_000), st.integers(0, 10_000))
+def test_entry_encoder_is_json_dumps(text: str, model: str, p: int, c: int) -> None:
+    done = Completion("qwen", model, text, Usage(p, c))
+    assert encode_completion(done) == json.dumps(
+        {"provider": "qwen", "model": model, "text": text, "prompt_tokens": p, "completion_tokens": c},
+        ensure_ascii=False, separators=(",", ":"))
