@@ -99,5 +99,7 @@ class ChatRequest:
 
     def estimated_tokens(self) -> int:
         """Tokens this request may consume, for token buckets (prompt ~ 4 chars/token)."""
-        prompt = sum(len(m.content) for m in self.messages) // 4 + 4 * len(self.messages)
-        return prompt + self.max_tokens
+        chars = 0
+        for m in self.messages:   # a loop, not sum() of a generator: asked once per provider call
+            chars += len(m.content)
+        return chars // 4 + 4 * len(self.messages) + self.max_tokens

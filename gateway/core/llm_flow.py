@@ -19,18 +19,24 @@ done safely:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure, Usage
-from ..policy.cache_policy import cache_key
+from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure
 from ..policy.limiter import Shed
+from .cache_entry import CacheSpec, decode_completion, encode_completion
 from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
 from .observer import StateEvent
 from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
 from .slot_init import slot_init
 from .stack import Stack
+
+# CacheSpec and the entry codec live in ``cache_entry``; named here too, where the flows always found them
+__all__ = ["CacheSpec", "LlmResult", "call_llm", "decode_completion", "encode_completion", "probe_due_providers",
+           "remember"]
+
+#: the exclusions of a first try with nothing tried, spent or waiting yet: no sets built for it
+_NONE: frozenset[str] = frozenset()
 
 
 @slot_init   # one or two a request (``slot_init``)
@@ -46,69 +52,10 @@ class LlmResult:
 
     @property
     def bad_response(self) -> bool:
-        return any(f.kind is FailureKind.BAD_RESPONSE for f in self.failures)
-
-
-def encode_completion(c: Completion) -> str:
-    return json.dumps(
-        {"provider": c.provider, "model": c.model, "text": c.text,
-         "prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens},
-        ensure_ascii=False, separators=(",", ":"),
-    )
-
-
-#: every cache hit decodes its entry again; ``Completion`` is immutable, so a decoded entry is shared
-#: (by its text, bounded; a full memo stops growing)
-_DECODED: dict[str, Completion] = {}
-_DECODED_MAX = 16384
-
-
-def decode_completion(raw: str) -> Completion | None:
-    """A cached completion, or None when the entry is unreadable (treated as a miss)."""
-    found = _DECODED.get(raw) if type(raw) is str else None
-    if found is None:
-        found = _decode_completion(raw)
-        if found is not None and type(raw) is str and len(_DECODED) < _DECODED_MAX:
-            _DECODED[raw] = found
-    return found
-
-
-def _decode_completion(raw: str) -> Completion | None:
-    try:
-        d = json.loads(raw)
-        return Completion(
-            provider=str(d["provider"]), model=str(d["model"]), text=str(d["text"]),
-            usage=Usage(int(d["prompt_tokens"]), int(d["completion_tokens"])),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class CacheSpec:
-    """What identifies an answer: the task, the user's prompt and the parameters."""
-
-    task: str
-    prompt: str
-    params: Mapping[str, object]
-    #: opt in to the similarity index (only for prompts a user typed)
-    similar: bool = False
-
-    def key(self) -> str:
-        return cache_key(self.task, self.prompt, self.params)
-
-
-def lookup_cache(stack: Stack, spec: CacheSpec) -> Flow:
-    """Exact key first, then (opt-in) the similarity index. Returns (key, Completion | None)."""
-    key = spec.key()
-    raw = yield CacheGet(key)
-    sim = stack.config.cache.similarity
-    if raw is None and spec.similar and sim.enabled:
-        near = stack.similarity.find(spec.prompt, sim.threshold, sim.guard)
-        if near is not None and near != key:
-            raw = yield CacheGet(near)
-    hit = decode_completion(raw) if raw is not None else None
-    return key, hit
+        failures = self.failures
+        if not failures:   # most results: no generator to build
+            return False
+        return any(f.kind is FailureKind.BAD_RESPONSE for f in failures)
 
 
 def remember(stack: Stack, spec: CacheSpec, completion: Completion, ttl_s: float) -> Flow:
@@ -138,10 +85,21 @@ def call_llm(
     """
     clock = stack.clock
     key: str | None = None
-    if cache is not None and stack.config.cache.enabled:
-        key, hit = yield from lookup_cache(stack, cache)
-        if hit is not None:
-            return LlmResult(hit, cache_hit=True, cache_key=key)
+    cached = stack.config.cache
+    if cache is not None and cached.enabled:
+        # Exact key first, then (opt-in) the similarity index.  Here, not in a generator of its own: a
+        # request answered from the cache does nothing else in this flow.
+        key = cache.key()
+        raw = yield CacheGet(key)
+        if raw is None and cache.similar and cached.similarity.enabled:
+            sim = cached.similarity
+            near = stack.similarity.find(cache.prompt, sim.threshold, sim.guard)
+            if near is not None and near != key:
+                raw = yield CacheGet(near)
+        if raw is not None:
+            hit = decode_completion(raw)
+            if hit is not None:
+                return LlmResult(hit, True, key)
 
     # A request with an id draws from its own step's generator, as the twin does for the same request.
     rng = stack.rng if request_id is None else stack.step_rng(request_id, "" if cache is None else cache.task)
@@ -162,8 +120,12 @@ def call_llm(
             break
         # A provider whose Retry-After has not passed is not asked again in this request.  (A gateway
         # queue that deferred or shed a call is asked again: that costs no upstream call.)
-        waiting = {p for p, at in not_before.items() if at > now}
-        out = excluded | spent | waiting
+        if not_before:
+            out: AbstractSet[str] = excluded | spent | {p for p, at in not_before.items() if at > now}
+        elif excluded or spent:
+            out = excluded | spent
+        else:
+            out = _NONE   # the first try of most calls: no sets to build
         provider = stack.router.choose(now, rng, exclude=out)
         if provider is None:
             last = failures[-1] if failures else None

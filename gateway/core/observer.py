@@ -30,6 +30,7 @@ class CallEvent:
     request_id: int | None = None
 
 
+@slot_init   # one per shed call and state change (``slot_init``)
 @dataclass(frozen=True, slots=True)
 class StateEvent:
     at: float

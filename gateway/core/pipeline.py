@@ -52,6 +52,28 @@ def _parse_call(prompt: str, short: bool, max_tokens: int) -> tuple[ChatRequest,
     return found
 
 
+#: the negotiation call of a parse (its template, request and cache spec), by the parse's ``AgentAnswers``
+#: (hashed by identity, and kept alive here, so an id is never reused): all three are pure functions of the
+#: parse result, and the spec's params are never written (bounded; a full memo starts again)
+_NEGOTIATIONS: dict[AgentAnswers, tuple[str, ChatRequest, CacheSpec]] = {}
+_NEGOTIATIONS_MAX = 4096
+
+
+def _negotiation_call(answers: AgentAnswers) -> tuple[str, ChatRequest, CacheSpec]:
+    found = _NEGOTIATIONS.get(answers)
+    if found is None:
+        result: ParseResult = answers.result
+        entities = answers.body()["entities"]
+        params: dict[str, object] = {"max_tokens": 60}
+        found = (confirmation(result) + " El horario pedido está ocupado; le propondremos otro.",
+                 ChatRequest(build_negotiation_messages(result), max_tokens=60),
+                 CacheSpec(NEGOTIATE_TASK, repr(sorted(entities.items())), params))
+        if len(_NEGOTIATIONS) >= _NEGOTIATIONS_MAX:
+            _NEGOTIATIONS.clear()
+        _NEGOTIATIONS[answers] = found
+    return found
+
+
 def parse_appointment(
     stack: Stack, prompt: str, reference: date, received_at: float, probe: bool = False,
     request_id: int | None = None,
@@ -105,7 +127,8 @@ def parse_appointment(
     agents["parsing"] = clock.now() - t
     result = answers.result
 
-    sequence = DEGRADED_PIPELINE if mode.degraded else FULL_PIPELINE
+    # DEGRADED_PIPELINE is FULL_PIPELINE without geo, availability and negotiation
+    full = not mode.degraded
     out: dict[str, Any] = answers.body()
     # temporal: parse_llm_answer / parse_with_regex already resolved the expressions
     # against `reference`; the agent is timed for the metric all the same.  Each agent's end is the
@@ -114,7 +137,7 @@ def parse_appointment(
     done = clock.now()
     agents["temporal"] = done - t
     t = done
-    if "geo" in sequence:
+    if full:
         out["geo"] = answers.geo()
         done = clock.now()
         agents["geo"] = done - t
@@ -124,15 +147,14 @@ def parse_appointment(
     done = clock.now()
     agents["validation"] = done - t
     t = done
-    if "availability" in sequence:
-        out["availability"] = answers.availability()
+    if full:
+        availability = out["availability"] = answers.availability()
         done = clock.now()
         agents["availability"] = done - t
         t = done
-    if "negotiation" in sequence:
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
-        if out.get("availability", {}).get("available") is False:
+        if availability["available"] is False:
             out["negotiation"] = yield from _negotiate(stack, answers, deadline, mode, probe, request_id)
         else:
             out["negotiation"] = answers.confirmed()
@@ -163,14 +185,9 @@ def _negotiate(
     stack: Stack, answers: AgentAnswers, deadline: float, mode: ModeView, probe: bool, request_id: int | None
 ) -> Flow:
     """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
-    result: ParseResult = answers.result
-    summary = answers.body()
-    template = confirmation(result) + " El horario pedido está ocupado; le propondremos otro."
+    template, request, spec = _negotiation_call(answers)
     if stack.clock.now() >= deadline:
         return {"message": template, "source": "template"}
-    request = ChatRequest(build_negotiation_messages(result), max_tokens=60)
-    params: dict[str, object] = {"max_tokens": 60}
-    spec = CacheSpec(NEGOTIATE_TASK, repr(sorted(summary["entities"].items())), params)
     llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
                               probe=probe, request_id=request_id)
     if llm.completion is None:

@@ -210,25 +210,31 @@ class Stack:
         latency = finished_at - started_at
         breaker = self.breakers[provider]
         status: int | None
+        # One branch per kind of result, each doing what the policies learn in the same order: rate-limited
+        # set, quota, breaker (then router, modes and the observer below).
         if isinstance(result, Completion):
             ok, label, status, rate_limited = True, "ok", 200, False
-        else:
-            ok, label, status = False, result.kind.value, result.status
-            rate_limited = result.kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED)
-        if isinstance(result, ProviderFailure) and result.kind is FailureKind.RATE_LIMITED:
-            self.rate_limited.add(provider)
-        else:
             self.rate_limited.discard(provider)
-        if result.rate_limits is not None:
-            self.quota[provider] = result.rate_limits
-        # A 4xx of our own making says nothing about the provider's health.
-        if ok or (isinstance(result, ProviderFailure) and result.kind is FailureKind.CLIENT_ERROR):
+            if result.rate_limits is not None:
+                self.quota[provider] = result.rate_limits
             breaker.on_success(finished_at, latency)
-        elif self._ignore_rate_limits and isinstance(result, ProviderFailure) \
-                and result.kind is FailureKind.RATE_LIMITED:
-            breaker.on_ignored(finished_at, latency)
         else:
-            breaker.on_failure(finished_at, latency)
+            kind = result.kind
+            ok, label, status = False, kind.value, result.status
+            rate_limited = kind in (FailureKind.RATE_LIMITED, FailureKind.QUOTA_EXHAUSTED)
+            if kind is FailureKind.RATE_LIMITED:
+                self.rate_limited.add(provider)
+            else:
+                self.rate_limited.discard(provider)
+            if result.rate_limits is not None:
+                self.quota[provider] = result.rate_limits
+            # A 4xx of our own making says nothing about the provider's health.
+            if kind is FailureKind.CLIENT_ERROR:
+                breaker.on_success(finished_at, latency)
+            elif self._ignore_rate_limits and kind is FailureKind.RATE_LIMITED:
+                breaker.on_ignored(finished_at, latency)
+            else:
+                breaker.on_failure(finished_at, latency)
         if probe:
             self.router.record_probe(provider, finished_at, ok, latency)
         else:

@@ -96,8 +96,31 @@ def _days_after(reference: date, days: int) -> str | None:
         return None
 
 
+#: both resolvers are pure and their results immutable, and a parse asks them again for every new answer
+#: text of the same expressions ("mañana", "10am"): their answers by plain str (and date), bounded (a full
+#: memo starts again); ``None`` answers are kept too
+_DATES: dict[tuple[str, date], DateExpression | None] = {}
+_TIMES: dict[str, TimeExpression | None] = {}
+_MEMO_MAX = 4096
+
+
 def resolve_date(expr: str, reference: date) -> DateExpression | None:
     """The day ``expr`` names, seen from ``reference``; ``None`` if it is no date expression."""
+    if type(expr) is not str or type(reference) is not date:
+        return _resolve_date(expr, reference)
+    key = (expr, reference)
+    try:
+        return _DATES[key]
+    except KeyError:
+        pass
+    found = _resolve_date(expr, reference)
+    if len(_DATES) >= _MEMO_MAX:
+        _DATES.clear()
+    _DATES[key] = found
+    return found
+
+
+def _resolve_date(expr: str, reference: date) -> DateExpression | None:
     if not isinstance(expr, str) or len(expr) > 200:
         return None
     original = clean(expr)
@@ -164,6 +187,20 @@ def _time_from_match(m: re.Match[str]) -> str | None:
 
 def resolve_time(expr: str) -> TimeExpression | None:
     """The clock time ``expr`` names (24-hour ``HH:MM``); ``None`` if it is none or impossible."""
+    if type(expr) is not str:
+        return _resolve_time(expr)
+    try:
+        return _TIMES[expr]
+    except KeyError:
+        pass
+    found = _resolve_time(expr)
+    if len(_TIMES) >= _MEMO_MAX:
+        _TIMES.clear()
+    _TIMES[expr] = found
+    return found
+
+
+def _resolve_time(expr: str) -> TimeExpression | None:
     if not isinstance(expr, str) or len(expr) > 200:
         return None
     original = clean(expr)

@@ -168,7 +168,7 @@ class _Mode:
 
 
 class ModeController:
-    __slots__ = ("_modes", "_next_eval", "_on_change", "_samples", "config", "listener_errors")
+    __slots__ = ("_modes", "_next_eval", "_on_change", "_samples", "_state", "config", "listener_errors")
 
     def __init__(
         self, config: ModeConfig | None = None, on_change: Callable[[ModeChange], None] | None = None
@@ -180,6 +180,9 @@ class ModeController:
         self._samples: deque[tuple[float, bool, bool, float]] = deque(maxlen=self.config.max_samples)
         self._next_eval = float("-inf")
         self.listener_errors = 0
+        #: what ``state`` answers until a mode's manual setting or automatic state changes (every request
+        #: asks; None: work it out again)
+        self._state: Modes | None = None
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -204,6 +207,7 @@ class ModeController:
                     f"ModeController.set_manual: {name} must be true, false or null, got {value!r}"
                 )
             self._modes[name].manual = value  # type: ignore[index]
+            self._state = None
         self._evaluate(now, force=True)
         self._report(now, "manual setting")
 
@@ -211,10 +215,13 @@ class ModeController:
 
     def state(self, now: float) -> Modes:
         self._evaluate(now)
-        auto = self.config.auto
-        c_on, c_src = self._modes["conservation"].effective(auto)
-        d_on, d_src = self._modes["degraded"].effective(auto)
-        return _modes(c_on, d_on, c_src, d_src)
+        found = self._state
+        if found is None:
+            auto = self.config.auto
+            c_on, c_src = self._modes["conservation"].effective(auto)
+            d_on, d_src = self._modes["degraded"].effective(auto)
+            found = self._state = _modes(c_on, d_on, c_src, d_src)
+        return found
 
     def window_stats(self, now: float) -> tuple[int, float, float, float]:
         """(samples, non-429 error rate, 429 share, p95 latency) over the window ending at ``now``."""
@@ -270,9 +277,11 @@ class ModeController:
         if not mode.auto_on and enter:
             mode.auto_on = True
             mode.auto_since = now
+            self._state = None
         elif mode.auto_on and leave and now - mode.auto_since >= self.config.hold_s:
             mode.auto_on = False
             mode.auto_since = now
+            self._state = None
 
     def _report(self, now: float, reason: str) -> None:
         auto = self.config.auto

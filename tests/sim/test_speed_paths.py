@@ -19,7 +19,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.llm_flow import _decode_completion, decode_completion, encode_completion
+from gateway.core.cache_entry import _decode_completion, decode_completion, encode_completion
 from gateway.core.observer import CallEvent, StateEvent
 from gateway.outcomes import Completion, Usage
 from gateway.policy.cache_policy import _cache_key, cache_key
