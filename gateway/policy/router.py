@@ -149,16 +149,27 @@ class Router:
                 self.last_choice_reason = "override"
                 return override
             prefix = f"override-bypassed({override} {breaker.state(now).value}):"
-        admitting = [p for p in self._order if p not in exclude and self._breakers[p].would_admit(now)]
+        # One pass in provider order: each breaker is asked ``would_admit`` once, in the same order as
+        # before (a lazy OPEN -> HALF_OPEN transition fires there); its ``state`` after that is a read.
+        breakers = self._breakers
+        weights = self.config.weights
+        admitting: list[str] = []
+        healthy: list[str] = []
+        for p in self._order:
+            if p in exclude:
+                continue
+            breaker = breakers[p]
+            if not breaker.would_admit(now):
+                continue
+            admitting.append(p)
+            # A HALF_OPEN breaker that still admits takes its weighted share as trial calls (bounded by
+            # the breaker's probe permits), as resilience4j's half-open state does: passive health
+            # alone would starve it of the very calls that can close it.
+            if weights[p] > 0 and (self._is_healthy(p) or breaker.state(now) is BreakerState.HALF_OPEN):
+                healthy.append(p)
         if not admitting:
             self.last_choice_reason = prefix + "none"
             return None
-        weights = self.config.weights
-        # A HALF_OPEN breaker that still admits takes its weighted share as trial calls (bounded by the
-        # breaker's probe permits), as resilience4j's half-open state does: passive health alone would
-        # starve it of the very calls that can close it.
-        healthy = [p for p in admitting if weights[p] > 0
-                   and (self._is_healthy(p) or self._breakers[p].state(now) is BreakerState.HALF_OPEN)]
         if healthy:
             self.last_choice_reason = prefix + "weighted"
             return self._weighted(healthy, rng)
