@@ -100,7 +100,8 @@ class FaultEngine:
         """No rule of the plan is active at ``t`` (whatever its provider or match)."""
         if self._windows_of is not self.plan:
             self._derive()
-        return not any(at <= t < until for at, until in self._windows)
+        windows = self._windows
+        return not windows or not any(at <= t < until for at, until in windows)
 
     def decide(
         self, t: float, provider: str, request: RequestInfo, rng: random.Random | None = None
