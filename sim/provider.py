@@ -73,13 +73,14 @@ class SimProvider:
         crossing = self.link.cross(rng)
         if crossing.refused:
             return CallPlan(0.0, wire.result(_NO_CALL, Reply(0.0, Refuse()), timeout_s))
-        call = wire.call_of(request)
-        if isinstance(call, ProviderFailure):
-            return CallPlan(crossing.up_s, call)
+        read = wire.read(request)
+        if isinstance(read, ProviderFailure):
+            return CallPlan(crossing.up_s, read)
+        call, info = read
         if crossing.cut is not None and crossing.cut_stream == "upstream":
             return self._cut(crossing.cut, crossing.up_s + crossing.cut_after_s, timeout_s)
         arrived = now + crossing.up_s
-        decision = self.engine.decide(arrived, self.name, call.request_info(), rng)
+        decision = self.engine.decide(arrived, self.name, info, rng)
         answer = reply(decision, call, rng)
         busy = self._serve(arrived, decision, answer, call)
         if isinstance(busy, HttpError):

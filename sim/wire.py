@@ -20,6 +20,7 @@ import httpx
 from fake_providers.faults.broken_bodies import HTML_PAGE, truncate
 from fake_providers.faults.call import ChatCall
 from fake_providers.faults.decisions import HttpError, Refuse, Reset
+from fake_providers.faults.engine import RequestInfo
 from fake_providers.faults.memo import Memo
 from fake_providers.faults.reply import Reply
 from fake_providers.servers.app import _dialect as fake_dialect
@@ -45,7 +46,7 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 class Wire:
     """One provider's two ends."""
 
-    __slots__ = ("_answers", "_calls", "_errors", "client", "dialect", "provider")
+    __slots__ = ("_answers", "_calls", "_errors", "_read", "client", "dialect", "provider")
 
     def __init__(self, provider: str, model: str | None = None) -> None:
         self.provider = provider
@@ -55,8 +56,25 @@ class Wire:
         self.client = client
         self.dialect: Dialect = fake_dialect(provider)   # the fake server's own choice of wire format
         self._calls: dict[ChatRequest, ChatCall | ProviderFailure] = {}
+        #: ``read`` by the request object's identity (the core hands the same object to every call of a
+        #: prompt): a frozen request's hash walks its messages each time.  The entry keeps the request
+        #: alive, so its id cannot be reused while the entry is there.
+        self._read: dict[int, tuple[ChatRequest, tuple[ChatCall, RequestInfo] | ProviderFailure]] = {}
         self._answers: Memo[Completion | ProviderFailure] = Memo(4096)
         self._errors: dict[tuple[int, str | None, float | None], ProviderFailure] = {}
+
+    def read(self, request: ChatRequest) -> tuple[ChatCall, RequestInfo] | ProviderFailure:
+        """``call_of(request)`` and the call's ``request_info()`` (what the engine decides on), or the 400."""
+        seen = self._read.get(id(request))
+        if seen is not None and seen[0] is request:
+            return seen[1]
+        call = self.call_of(request)
+        found = call if isinstance(call, ProviderFailure) else (call, call.request_info())
+        read = self._read
+        if len(read) >= 65536:
+            read.clear()
+        read[id(request)] = (request, found)
+        return found
 
     def call_of(self, request: ChatRequest) -> ChatCall | ProviderFailure:
         """What the fake reads from the body the client sends, or the 400 it answers."""

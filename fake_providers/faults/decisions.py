@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from units.frozen_init import frozen_init
+
 __all__ = [
     "BAD_JSON_VARIANTS",
     "BadJson",
@@ -38,6 +40,7 @@ def _unit(name: str, value: float) -> None:
         raise ValueError(f"{name} must be within [0, 1], got {value}")
 
 
+@frozen_init   # built per provider call (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Normal:
     """A well-formed answer after ``latency_s``."""
@@ -166,6 +169,7 @@ class Draft:
         return getattr(self, slot) is not None
 
 
+@frozen_init   # built per provider call (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Everything the engine decided for one request.

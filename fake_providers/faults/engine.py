@@ -44,6 +44,7 @@ from fake_providers.faults.plan import FaultPlan, FaultRule
 from fake_providers.faults.quota import QuotaBuckets, QuotaEffect, QuotaView
 from fake_providers.faults.registry import EMERGENT_SLOTS, Draws
 from fake_providers.faults.service import ServiceEffect, ServiceQueue
+from units.frozen_init import frozen_init
 
 __all__ = ["DEFAULT_BASELINE", "NOMINAL_RPM", "NOMINAL_TPM", "FaultEngine", "RequestInfo"]
 
@@ -53,6 +54,7 @@ NOMINAL_RPM = 10_000
 NOMINAL_TPM = 10_000_000
 
 
+@frozen_init   # built per provider call (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class RequestInfo:
     model: str
@@ -98,7 +100,8 @@ class FaultEngine:
         """No rule of the plan is active at ``t`` (whatever its provider or match)."""
         if self._windows_of is not self.plan:
             self._derive()
-        return not any(at <= t < until for at, until in self._windows)
+        windows = self._windows
+        return not windows or not any(at <= t < until for at, until in windows)
 
     def decide(
         self, t: float, provider: str, request: RequestInfo, rng: random.Random | None = None

@@ -78,17 +78,18 @@ class LatencyDist:
 
     def sample(self, rng: random.Random) -> float:
         p = self.params
-        if self.dist == "constant":
-            return p[0]
-        if self.dist == "uniform":
-            return rng.uniform(p[0], p[1])
-        if self.dist == "normal":
-            return max(0.0, rng.gauss(p[0], p[1]))
-        if self.dist == "exponential":
-            return rng.expovariate(1.0 / p[0]) if p[0] > 0 else 0.0
-        if self.dist == "lognormal":
+        dist = self.dist
+        if dist == "lognormal":   # the default baseline: asked once per provider call
             sigma = math.log(p[1] / p[0]) / _Z95
             return p[0] * math.exp(sigma * rng.gauss(0.0, 1.0))
+        if dist == "constant":
+            return p[0]
+        if dist == "uniform":
+            return rng.uniform(p[0], p[1])
+        if dist == "normal":
+            return max(0.0, rng.gauss(p[0], p[1]))
+        if dist == "exponential":
+            return rng.expovariate(1.0 / p[0]) if p[0] > 0 else 0.0
         return p[rng.randrange(len(p))]
 
     def scaled(self, factor: float) -> LatencyDist:

@@ -9,34 +9,26 @@ than LRU bookkeeping, and a cold start only costs the recomputation).
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 __all__ = ["Memo"]
 
 V = TypeVar("V")
 
 
-class Memo(Generic[V]):
-    __slots__ = ("_items", "limit")
+class Memo(dict[Hashable, V]):
+    """A dict that starts over when full; ``get`` is the dict's own (a C call per lookup, no wrapper)."""
+
+    __slots__ = ("limit",)
 
     def __init__(self, limit: int = 1024) -> None:
+        super().__init__()
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         self.limit = limit
-        self._items: dict[Hashable, V] = {}
-
-    def get(self, key: Hashable) -> V | None:
-        return self._items.get(key)
 
     def put(self, key: Hashable, value: V) -> V:
-        items = self._items
-        if len(items) >= self.limit:
-            items.clear()
-        items[key] = value
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
         return value
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -85,7 +85,9 @@ class QuotaBuckets:
         self._latest = float("-inf")
 
     def _advance(self, now: float) -> float:
-        now = max(now, self._latest)
+        latest = self._latest
+        if latest > now:   # ``max(now, latest)``, without the builtin's call (ties keep ``now``, as max does)
+            now = latest
         self._latest = now
         horizon = now - self.window_s
         log = self._log
@@ -114,7 +116,8 @@ class QuotaBuckets:
         if self._enforce:
             raise ValueError("count() is for non-enforcing buckets; use admit()")
         now = self._advance(now)
-        tokens = max(tokens, 0)
+        if tokens < 0:
+            tokens = 0
         self._log.append((now, tokens))
         self._tokens += tokens
 

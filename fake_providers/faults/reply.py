@@ -29,6 +29,7 @@ from fake_providers.faults.broken_bodies import envelope_text
 from fake_providers.faults.call import ChatCall
 from fake_providers.faults.decisions import BadJson, Decision, Hang, HttpError, Normal, Refuse, Reset, ResponseOutcome
 from fake_providers.faults.service import ServiceQueue
+from units.frozen_init import frozen_init
 from units.keyed_random import STREAM_CALL, keyed_rng
 
 __all__ = ["BODY_SHAPES", "Pace", "Reply", "call_rng", "reply", "serve"]
@@ -39,6 +40,7 @@ BODY_SHAPES: tuple[str, ...] = ("truncated", "empty", "html")
 _BROKEN: dict[str, BodyShape] = {"truncated": "truncated", "empty": "empty", "wrong_content_type": "html"}
 
 
+@frozen_init   # built per provider call (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Pace:
     """When each token of an answer goes out, in seconds from the request.
@@ -77,6 +79,7 @@ class Pace:
         return self.at_s(max(tokens - 1, 0))
 
 
+@frozen_init   # built per provider call (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One call's answer as values.

@@ -211,6 +211,9 @@ class CircuitBreaker:
 
     def would_admit(self, now: float) -> bool:
         """What ``try_acquire`` would answer, without taking a permit."""
+        state = self._state
+        if state is BreakerState.CLOSED:   # the common case, without ``state``'s call
+            return True
         state = self.state(now)
         if state is BreakerState.CLOSED or state is BreakerState.DISABLED:
             return True
@@ -229,6 +232,9 @@ class CircuitBreaker:
     # -- the call protocol ---------------------------------------------------------------------
 
     def try_acquire(self, now: float) -> bool:
+        state = self._state
+        if state is BreakerState.CLOSED:   # the common case, without ``state``'s call
+            return True
         state = self.state(now)
         if state is BreakerState.CLOSED or state is BreakerState.DISABLED:
             return True

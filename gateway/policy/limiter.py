@@ -15,6 +15,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from units.frozen_init import frozen_init
+
 from ._validate import check_int, check_number, check_time
 
 __all__ = ["Admit", "LimiterConfig", "RateLimitQueue", "Shed"]
@@ -39,6 +41,7 @@ class LimiterConfig:
         check_number(owner, "max_wait_s", self.max_wait_s)
 
 
+@frozen_init   # one per call through a limiter (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Admit:
     """Start at ``start_at``: now if it is <= now, else after waiting until then."""
@@ -46,6 +49,7 @@ class Admit:
     start_at: float
 
 
+@frozen_init   # most calls to a provider past its rpm get one (``units.frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Shed:
     """Refused: tell the client to come back after ``retry_after_s``.
@@ -104,7 +108,8 @@ class RateLimitQueue:
 
     def reserve(self, now: float, tokens: int) -> Admit | Shed:
         check_time("RateLimitQueue.reserve", now)
-        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+        if (type(tokens) is not int or tokens < 0) and (
+                isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
             raise ValueError(f"RateLimitQueue.reserve: tokens must be an integer >= 0, got {tokens!r}")
         cfg = self.config
         if cfg.tpm is not None and tokens > cfg.tpm:
