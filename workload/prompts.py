@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from units.json_file import JsonFileError, read_json_file
-from units.keyed_lanes import keyed_below_run
 from units.keyed_random import STREAM_PROMPT, keyed_below
 
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
@@ -111,28 +110,9 @@ def load_prompts(path: str | Path) -> tuple[Prompt, ...]:
     return parse_prompts(data, str(path))
 
 
-#: request ids come in order, so the picks are drawn for a block of ids at once (``units.keyed_lanes``)
-_BLOCK = 512
-#: (seed, prompt count, block) -> the picks of the block's ids; pure results, bounded
-_PICKS: dict[tuple[int, int, int], list[int]] = {}
-
-
 def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prompt:
-    """The prompt of one request: a pure function of (seed, id), so anyone can recompute it.
-
-    The index is ``keyed_below(seed, STREAM_PROMPT, request_id, len(prompts))``; ids at or above 0 read it
-    from their block's picks, drawn side by side (~0.4 of the cost of one draw each).
-    """
-    n = len(prompts)
-    if type(request_id) is not int or request_id < 0:
-        return prompts[keyed_below(seed, STREAM_PROMPT, request_id, n)]
-    block = request_id // _BLOCK
-    found = _PICKS.get((seed, n, block))
-    if found is None:
-        if len(_PICKS) >= 64:
-            _PICKS.clear()
-        found = _PICKS[(seed, n, block)] = keyed_below_run(seed, STREAM_PROMPT, block * _BLOCK, _BLOCK, n)
-    return prompts[found[request_id - block * _BLOCK]]
+    """The prompt of one request: a pure function of (seed, id), so anyone can recompute it."""
+    return prompts[keyed_below(seed, STREAM_PROMPT, request_id, len(prompts))]
 
 
 #: every answer's three entities and their gold are normalised again: results by text, bounded (pure)
