@@ -32,9 +32,10 @@ before the request line): every run of these changes faster than its neighbour a
 125 MiB both.  Every output byte for byte the same (requests/calls/events, report.json/.md/html, junit,
 plots of ten library scenarios in ``--mode sim``, run.json and records of both bench set-ups and the M/M/1
 stack set-up; against 91a193f): the frozen values built per request or call (``ParseOutcome``,
-``LlmResult``, ``CallEvent``) store their fields through their slots' descriptors
-(``gateway.core.slot_init``: 4.8 -> 2.6 us for ``ParseOutcome``; same class, signature, equality and
-freezing); ``Stack.mode_view`` keeps its view while ``ModeController.state`` hands out the same ``Modes``;
+``LlmResult``, ``CallEvent``) store their fields through their slots' descriptors (then
+``gateway.core.slot_init``, now ``units.frozen_init``: 4.8 -> 2.6 us for ``ParseOutcome``; same class,
+signature, equality and freezing); ``Stack.mode_view`` keeps its view while ``ModeController.state``
+hands out the same ``Modes``;
 a zero agent time is not rounded (the twin's pure agents: five of seven ``round`` a request); one clock read
 per pure agent (each one's end is the next one's start); the request line formatted by one f-string
 (``sim.request_line``: ~8 -> ~5 us, the encoder's bytes, any other row still encoded).

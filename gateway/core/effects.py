@@ -20,12 +20,13 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from units.frozen_init import frozen_init
+
 from ..outcomes import ChatRequest, Completion, ProviderFailure
-from .slot_init import slot_init
 
 
-# One or more of these a request: each built with ``slot_init``'s cheaper __init__.
-@slot_init
+# One or more of these a request: each built with ``frozen_init``'s cheaper __init__.
+@frozen_init
 @dataclass(frozen=True, slots=True)
 class CallProvider:
     provider: str
@@ -36,19 +37,19 @@ class CallProvider:
     request_id: int | None = None
 
 
-@slot_init
+@frozen_init
 @dataclass(frozen=True, slots=True)
 class Sleep:
     seconds: float
 
 
-@slot_init
+@frozen_init
 @dataclass(frozen=True, slots=True)
 class CacheGet:
     key: str
 
 
-@slot_init
+@frozen_init
 @dataclass(frozen=True, slots=True)
 class CacheSet:
     key: str

@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+from units.frozen_init import frozen_init
+
 from ..outcomes import ChatRequest, Completion, FailureKind, ProviderFailure
 from ..policy.limiter import Shed
 from .cache_entry import CacheSpec, decode_completion, encode_completion
 from .effects import CacheGet, CacheSet, CallProvider, Flow, Sleep
 from .observer import StateEvent
 from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
-from .slot_init import slot_init
 from .stack import Stack
 
 # CacheSpec and the entry codec live in ``cache_entry``; named here too, where the flows always found them
@@ -39,7 +40,7 @@ __all__ = ["CacheSpec", "LlmResult", "call_llm", "decode_completion", "encode_co
 _NONE: frozenset[str] = frozenset()
 
 
-@slot_init   # one or two a request (``slot_init``)
+@frozen_init   # one or two a request (``frozen_init``)
 @dataclass(frozen=True, slots=True)
 class LlmResult:
     completion: Completion | None

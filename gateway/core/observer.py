@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from units.frozen_init import frozen_init
+
 from .parse_outcome import ParseOutcome
-from .slot_init import slot_init
 
 
-@slot_init   # one per provider call (``slot_init``)
+@frozen_init   # one per provider call (``frozen_init``)
 @dataclass(frozen=True, slots=True)
 class CallEvent:
     provider: str
@@ -30,7 +31,7 @@ class CallEvent:
     request_id: int | None = None
 
 
-@slot_init   # one per shed call and state change (``slot_init``)
+@frozen_init   # one per shed call and state change (``frozen_init``)
 @dataclass(frozen=True, slots=True)
 class StateEvent:
     at: float

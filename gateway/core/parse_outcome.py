@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .slot_init import slot_init
+from units.frozen_init import frozen_init
 
 __all__ = ["ParseOutcome"]
 
 
-@slot_init   # built once a request: its frozen __init__ was ~8 % of a cached request (``slot_init``)
+@frozen_init   # built once a request: its frozen __init__ was ~8 % of a cached request (``frozen_init``)
 @dataclass(frozen=True, slots=True)
 class ParseOutcome:
     """Everything the HTTP layer (or the twin's recorder) needs about one parse request."""

@@ -21,10 +21,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from units.frozen_init import frozen_init
 from units.retry_after import retry_after_seconds
 
 from ..policy.breaker import BreakerState, CircuitBreaker
-from .slot_init import slot_init
 
 __all__ = ["NEVER", "Blocker", "Cause", "Refusal", "admits_at", "refusal", "retry_after_header"]
 
@@ -43,7 +43,7 @@ class Cause(StrEnum):
 _LIMITS = frozenset({Cause.RATE_LIMIT, Cause.QUEUE})
 
 
-@slot_init   # one per provider that did not answer a call (``slot_init``)
+@frozen_init   # one per provider that did not answer a call (``frozen_init``)
 @dataclass(frozen=True, slots=True)
 class Blocker:
     """What kept one provider from answering this request, and when it admits a call again."""

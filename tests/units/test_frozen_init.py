@@ -86,9 +86,27 @@ def test_refuses_what_it_would_get_wrong() -> None:
         x: int
 
     @dataclasses.dataclass(frozen=True, slots=True)
-    class Factory:
-        x: list[int] = dataclasses.field(default_factory=list)
+    class NotInit:
+        x: int = dataclasses.field(default=0, init=False)
 
-    for cls in (Mutable, Factory):
+    for cls in (Mutable, NotInit):
         with pytest.raises(TypeError):
             frozen_init(cls)
+
+
+def test_a_factory_default_is_called_per_instance_and_checks_run_after_it() -> None:
+    @frozen_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Both:
+        x: list[int] = dataclasses.field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            if len(self.x) > 2:
+                raise ValueError("x: too long")
+
+    a, b = Both(), Both()
+    assert a.x == [] and a.x is not b.x
+    assert Both([1]).x == [1]
+    with pytest.raises(ValueError, match="too long"):
+        Both([1, 2, 3])
+    assert str(inspect.signature(Both)) == "(x: 'list[int]' = <factory>) -> None"
