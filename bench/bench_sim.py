@@ -21,6 +21,36 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Sixth stage (2026-12-01, session 5; four branches merged, against 01c58c2; callgrind instructions per
+request of a 120 s set-up, which repeat to 0.05 %, so the figure does not depend on the neighbours):
+cache on 455,900 -> 360,407 (-21 %), off 756,074 -> 618,658 (-18 %); at 240 s simulated 256,780 on
+(the 120 s figure carries the first parses of every prompt).  ``speed(1200)`` alternating with 01c58c2,
+per CPU second: on 11,697 / 14,140 -> 24,721 / 22,588 (0.22x -> 0.31-0.32x the same run's bare model),
+off 6,529 / 6,145 -> 8,995 / 8,559 (0.10-0.12x -> 0.11-0.12x).  24 h of 50 req/s (4,319,531 requests):
+204 s wall on a quiet machine, peak RSS 148 MiB (target 180 s: ~13 % short).  Every output byte for byte
+the same (``compare``: ten library scenarios in ``--mode sim``, both bench set-ups, the M/M/1 stack
+set-up).  What did it:
+
+- records: the body -> record mapping computed once into the record's 24 values
+  (``workload.outcome.answered_values``), rendered as the live ``RequestRecord``, its dict, or the twin's
+  line, which checks only what the mapping passes through; ``parse_body`` copies an all-zero agents dict;
+  string-only state events formatted directly;
+- arrivals: ``units.keyed_random.keyed_below`` draws ``randrange(n)``'s number without a generator object;
+  ``workload.schedule.arrival_pairs`` from C iterators; ``sim.arrivals.every_arrival`` replaces the source
+  process and its ``Timeout`` per arrival by one rescheduled event (same priorities, same order);
+- the core: the cache lookup inline in ``call_llm`` (no generator a hit), a ``CacheSpec`` key worked out
+  once, the negotiation call kept per parse, ``ModeController.state`` kept until a mode changes, the
+  resolvers' answers kept per expression, the effects and ``units.frozen_init`` for every per-call frozen
+  value (the fault engine's ``Decision``, ``Normal``, ``Reply``, ``Pace``, ``RequestInfo`` too);
+- a provider call: ``Router.choose`` asks each breaker once, ``Wire.read`` keeps a request object's parsed
+  call and ``RequestInfo``, the fault engine skips an empty plan's window scan.
+Left (py-spy, cache on, share of the run): the pipeline's own body ~9 %, the request line ~8.6 % (two
+float reprs a request are half of it), the frozen values' ``__init__`` ~5 %, ``keyed_below`` ~4.7 %,
+``answered_values`` + ``is_correct`` ~6.6 %; cache off, the limiter's shed round (8,811 of 11,237
+reservations in 300 s shed: a ``Shed``, a state event and its line, a second ``choose``), ``call_llm``'s
+own body and ``record_call``.  A block draw of 512 prompt picks at once (big-integer lanes) saved 1.2 %
+more and was left out: not worth its complexity.
+
 Fifth stage (2026-12-01; against 91a193f, which has the keyed generators of ``units/keyed_random``; per
 CPU second, alternating, load 1.2-3.3 on 2 cores, so the sessions disagree again): ``speed(1200)``, best of 3
 rounds, cache on 14,936 -> 17,167 (+15 %) in one session and 13,407 -> 12,413 (-7 %) in a noisier one, off
