@@ -110,17 +110,12 @@ def keyed_below(seed: int, stream: int, key: int, n: int) -> int:
     """
     if type(n) is not int or not 0 < n <= _MASK:
         return keyed_rng(seed, stream, key).randrange(n)   # errors, and wider draws, as the generator's
-    # keyed_rng's seeding, _next and _mix written out: on this path a call costs as much as a mix
-    z = ((_stream_state(seed, stream) ^ (key & _MASK)) + _GOLDEN) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    state = z ^ (z >> 31)
+    # keyed_rng's seeding and KeyedRandom._next, on a local state instead of an object
+    state = _mix(((_stream_state(seed, stream) ^ (key & _MASK)) + _GOLDEN) & _MASK)
     low = (1 << n.bit_length()) - 1
     while True:
         state = (state + _GOLDEN) & _MASK
-        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        r = (z ^ (z >> 31)) & low
+        r = _mix(state) & low
         if r < n:
             return r
 
