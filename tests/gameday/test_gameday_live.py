@@ -112,8 +112,12 @@ def gameday(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GameDay]:
         gd.acts.append(_cli("inject", *g, "--as", "alice", "--provider", "*", "--error", "429:rate_limit_exceeded",
                             "--for", "30m"))
         gd.acts.append(_cli("inject", *g, "--as", "alice", "--provider", "qwen", "--error", "299"))   # refused
-        gd.during = _until("a rate-limit alert", lambda: (p := panel()) and any(
-            a["rule"].startswith("rate_limit.") for a in p["alerts"]) and p, 60)
+        # the alert can fire on the 429 counter before the error-rate panel's window has a 429 in it
+        # (seen once in CI): wait for both, as an operator would see them together
+        before_errors = max(v["rate"] or 0 for v in gd.before["error_rate"].values())
+        gd.during = _until("a rate-limit alert and the error rate up", lambda: (p := panel()) and any(
+            a["rule"].startswith("rate_limit.") for a in p["alerts"])
+            and max(v["rate"] or 0 for v in p["error_rate"].values()) > before_errors and p, 60)
         if _chromium():
             gd.dom_during = _dom(state["dashboard"] + "?poll=1")
         gd.diagnose = _cli("diagnose", *g, "--as", "erin", "--json", timeout_s=120)
