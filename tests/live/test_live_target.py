@@ -103,10 +103,13 @@ def test_upstreams_name_each_provider_in_its_own_terms(runs: tuple[CliResult, Cl
         assert entry["base_url"] in target.stdout, explain(target)
 
 
-def _count_429s(run_dir: Path | None) -> int:
-    assert run_dir is not None
-    with (run_dir / "calls.jsonl").open(encoding="utf-8") as f:
-        return sum(1 for line in f if json.loads(line)["status"] == 429)
+def _429_times_s(run: CliResult) -> list[float]:
+    """When each upstream 429 was sent, in scenario seconds (``calls.jsonl`` is in wall seconds)."""
+    assert run.run_dir is not None
+    time_scale = float(run.report()["time_scale"])
+    with (run.run_dir / "calls.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return [float(r["t_s"]) / time_scale for r in rows if r["status"] == 429]
 
 
 def test_target_gives_the_built_in_verdicts(runs: tuple[CliResult, CliResult, dict[str, Any]]) -> None:
@@ -125,8 +128,15 @@ def test_target_gives_the_built_in_verdicts(runs: tuple[CliResult, CliResult, di
 
     assert fired(t, True) == fired(b, True)
     assert fired(t, False) - {"rate_limit.errors_5m"} == fired(b, False) - {"rate_limit.errors_5m"}
-    n429_t, n429_b = (_count_429s(run.run_dir) for run in (target, builtin))
-    assert n429_b > 0 and abs(n429_t - n429_b) <= max(4, 0.3 * n429_b), (n429_t, n429_b)
+    # 429s, by when they happened rather than how many: each quota minute's burst is the requests already
+    # on their way to Qwen when its first 429 comes back, a wall-clock reaction time (measured 10, 10 and 12
+    # for the built-in gateway, 5 and 11 for the target), so counts differ by timing alone.  A target that
+    # lost 429s has none in the fault's first quota minute; one that invented them has some outside the fault.
+    fault = b["faults"][0]
+    for name, run in (("target", target), ("built-in", builtin)):
+        times = _429_times_s(run)
+        assert times and min(times) < fault["at_s"] + 60, (name, times)
+        assert fault["at_s"] <= min(times) and max(times) <= fault["until_s"] + 5, (name, times)
     # the same load: every request accounted for on both sides, correctness judged through the chat contract
     assert t["requests"]["sent"] == b["requests"]["sent"] and t["requests"]["lost"] == 0
     assert t["correctness"]["overall"]["rate"] > 0.95
