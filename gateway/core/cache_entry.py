@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..outcomes import Completion, Usage
 from ..policy.cache_policy import cache_key
+from .effects import CacheGet
 
 __all__ = ["CacheSpec", "decode_completion", "encode_completion"]
 
@@ -58,6 +59,8 @@ class CacheSpec:
 
     Its key is worked out on the first ``key()`` and kept (even memoised, ``cache_key`` took ~0.8 us, asked
     once a hit and twice a miss): the params are read then, so a spec's params must not change after.
+    ``lookup`` keeps the lookup effect of that key the same way (the flows keep their specs per prompt, so
+    a hit yields a kept ``CacheGet`` instead of building one).
     """
 
     task: str
@@ -66,10 +69,19 @@ class CacheSpec:
     #: opt in to the similarity index (only for prompts a user typed)
     similar: bool = False
     _key: str | None = field(default=None, init=False, repr=False, compare=False)
+    _lookup: CacheGet | None = field(default=None, init=False, repr=False, compare=False)
 
     def key(self) -> str:
         found = self._key
         if found is None:
             found = cache_key(self.task, self.prompt, self.params)
             object.__setattr__(self, "_key", found)   # frozen: the key is the spec's, worked out once
+        return found
+
+    def lookup(self) -> CacheGet:
+        """The effect that looks this spec's key up (``CacheGet(key())``), built on first ask and kept."""
+        found = self._lookup
+        if found is None:
+            found = CacheGet(self.key())
+            object.__setattr__(self, "_lookup", found)   # frozen: a pure function of the key, kept
         return found
