@@ -89,8 +89,8 @@ def parse_appointment(
     # parsing
     t = clock.now()
     request, spec = _parse_call(prompt, settings.short_prompt, settings.max_tokens)
-    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
-                              probe=probe, request_id=request_id)
+    # positional: a generator's keyword arguments cost ~0.2 us a call (CPython matches each by name)
+    llm = yield from call_llm(stack, request, deadline, mode.conservation, spec, probe, request_id)
     answers: AgentAnswers | None = None
     json_error = llm.bad_response
     if llm.completion is not None:
@@ -124,16 +124,18 @@ def parse_appointment(
                 retry_after_s=refused.retry_after_s if refused is not None else None, probe=probe))
         answers = for_regex(prompt, reference)
         fallback = True
-    agents["parsing"] = clock.now() - t
+    # Each agent's end is the next one's start (nothing runs between them), so a request reads the clock
+    # once an agent, not twice.
+    done = clock.now()
+    agents["parsing"] = done - t
+    t = done
     result = answers.result
 
     # DEGRADED_PIPELINE is FULL_PIPELINE without geo, availability and negotiation
     full = not mode.degraded
     out: dict[str, Any] = answers.body()
     # temporal: parse_llm_answer / parse_with_regex already resolved the expressions
-    # against `reference`; the agent is timed for the metric all the same.  Each agent's end is the
-    # next one's start (nothing runs between them), so a request reads the clock once an agent, not twice.
-    t = clock.now()
+    # against `reference`; the agent is timed for the metric all the same.
     done = clock.now()
     agents["temporal"] = done - t
     t = done
@@ -158,16 +160,19 @@ def parse_appointment(
             out["negotiation"] = yield from _negotiate(stack, answers, deadline, mode, probe, request_id)
         else:
             out["negotiation"] = answers.confirmed()
-        agents["negotiation"] = clock.now() - t
+        done = clock.now()
+        agents["negotiation"] = done - t   # the last agent's end is the pipeline's
 
     completion: Completion | None = llm.completion if not fallback else None
+    # Positional, in the fields' order (each line names its fields): the answer's 13 keyword arguments
+    # cost ~1.4 us a request (CPython matches each by name); ``test_answered_fields`` pins the order.
     return _reported(stack, ParseOutcome(
-        200, answer=out,
-        provider=completion.provider if completion is not None and not llm.cache_hit else None,
-        cache_hit=llm.cache_hit and not fallback, fallback=fallback, degraded=mode.degraded,
-        conservation=mode.conservation, attempts=llm.attempts, json_error=json_error,
-        confidence=result.confidence, agents=agents, agent_s=clock.now() - received_at,
-        valid=bool(validation["valid"]), probe=probe))
+        200, out, None, None,  # status, answer, error_kind, error_message
+        completion.provider if completion is not None and not llm.cache_hit else None,  # provider
+        llm.cache_hit and not fallback, fallback, mode.degraded, mode.conservation,  # cache_hit .. conservation
+        llm.attempts, json_error, result.confidence,  # attempts, json_error, confidence
+        done - received_at, agents, None,  # agent_s, agents, retry_after_s
+        bool(validation["valid"]), probe))  # valid, probe
 
 
 def _reported(stack: Stack, outcome: ParseOutcome) -> ParseOutcome:
@@ -188,8 +193,7 @@ def _negotiate(
     template, request, spec = _negotiation_call(answers)
     if stack.clock.now() >= deadline:
         return {"message": template, "source": "template"}
-    llm = yield from call_llm(stack, request, deadline_at=deadline, conservation=mode.conservation, cache=spec,
-                              probe=probe, request_id=request_id)
+    llm = yield from call_llm(stack, request, deadline, mode.conservation, spec, probe, request_id)
     if llm.completion is None:
         return {"message": template, "source": "template"}
     if not llm.cache_hit and stack.config.cache.enabled:
