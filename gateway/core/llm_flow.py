@@ -33,11 +33,19 @@ from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
 from .stack import Stack
 
 # CacheSpec and the entry codec live in ``cache_entry``; named here too, where the flows always found them
-__all__ = ["CacheSpec", "LlmResult", "call_llm", "decode_completion", "encode_completion", "probe_due_providers",
-           "remember"]
+__all__ = ["UNASKED", "CacheSpec", "LlmResult", "cache_hit", "call_llm", "decode_completion", "encode_completion",
+           "probe_due_providers", "remember"]
 
 #: the exclusions of a first try with nothing tried, spent or waiting yet: no sets built for it
 _NONE: frozenset[str] = frozenset()
+
+
+class _Unasked:
+    __slots__ = ()
+
+
+#: ``call_llm``'s ``looked_up`` when the caller has not looked the exact key up: the flow does
+UNASKED = _Unasked()
 
 
 @frozen_init   # one or two a request (``frozen_init``)
@@ -66,7 +74,7 @@ _HITS: dict[str, tuple[str, LlmResult]] = {}
 _HITS_MAX = 16384
 
 
-def _hit(raw: str, key: str) -> LlmResult | None:
+def cache_hit(raw: str, key: str) -> LlmResult | None:
     """``LlmResult(decode_completion(raw), True, key)``, or None when the entry is unreadable."""
     kept = _HITS.get(key)
     if kept is not None and kept[0] == raw and type(raw) is str:
@@ -97,6 +105,7 @@ def call_llm(
     cache: CacheSpec | None = None,
     probe: bool = False,
     request_id: int | None = None,
+    looked_up: str | _Unasked | None = UNASKED,
 ) -> Flow:
     """Get one completion; with ``cache`` set, look it up first.
 
@@ -106,6 +115,8 @@ def call_llm(
     it, the router's picks and the retry jitter come from ``stack.step_rng`` keyed by the id and the
     step's task (``cache.task``), not from the shared ``stack.rng``.  Every parameter may be passed by
     position: the pipeline does, once or twice a request (keyword arguments cost ~0.2 us a call).
+    ``looked_up``: the exact key's entry (``yield cache.lookup()``) when the caller has looked it up
+    already and ``cache_hit`` found no answer in it; the pipeline does, so that a hit starts no flow here.
     """
     clock = stack.clock
     key: str | None = None
@@ -115,14 +126,14 @@ def call_llm(
         # request answered from the cache does nothing else in this flow.
         lookup = cache.lookup()
         key = lookup.key
-        raw = yield lookup
+        raw: str | None = (yield lookup) if isinstance(looked_up, _Unasked) else looked_up
         if raw is None and cache.similar and cached.similarity.enabled:
             sim = cached.similarity
             near = stack.similarity.find(cache.prompt, sim.threshold, sim.guard)
             if near is not None and near != key:
                 raw = yield CacheGet(near)
         if raw is not None:
-            hit = _hit(raw, key)
+            hit = cache_hit(raw, key)
             if hit is not None:
                 return hit
 

@@ -15,7 +15,7 @@ from ..nlp import LlmAnswerError, ParseResult, build_negotiation_messages, build
 from ..outcomes import ChatRequest, Completion, ProviderFailure
 from .agents import AgentAnswers, confirmation, for_answer, for_regex
 from .effects import Flow
-from .llm_flow import CacheSpec, call_llm, remember
+from .llm_flow import CacheSpec, cache_hit, call_llm, remember
 from .parse_outcome import ParseOutcome
 from .stack import ModeView, Stack
 
@@ -89,8 +89,13 @@ def parse_appointment(
     # parsing
     t = clock.now()
     request, spec = _parse_call(prompt, settings.short_prompt, settings.max_tokens)
-    # positional: a generator's keyword arguments cost ~0.2 us a call (CPython matches each by name)
-    llm = yield from call_llm(stack, request, deadline, mode.conservation, spec, probe, request_id)
+    # The exact key is looked up here, and ``call_llm`` handed what was found: a request answered from the
+    # cache (most are) then starts no flow for it.  Positional: a generator's keyword arguments cost ~0.2 us
+    # a call (CPython matches each by name).
+    looked_up = (yield spec.lookup()) if stack.config.cache.enabled else None
+    hit = cache_hit(looked_up, spec.key()) if looked_up is not None else None
+    llm = hit if hit is not None else (yield from call_llm(
+        stack, request, deadline, mode.conservation, spec, probe, request_id, looked_up))
     answers: AgentAnswers | None = None
     json_error = llm.bad_response
     if llm.completion is not None:
