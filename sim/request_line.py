@@ -11,7 +11,8 @@ docstring guarantees (bools, finite floats or None, plain strings) and are writt
 it passes through from its caller or the body (id, times, status, provider, attempts, the verdict, the
 prompt id) are checked here, exact types only, so ``!r`` is their type's own repr.  Any record this
 does not cover (a wrong answer's evidence, a non-finite time, an int subclass) gets None, and the
-encoder writes it.
+encoder writes it.  The line's middle (``outcome`` to ``harness_error``) is the same text for most
+answers and is kept per value (``_middle``): at 240 s cache on, 257,430 -> 249,935 instructions a request.
 """
 
 from __future__ import annotations
@@ -35,19 +36,14 @@ if tuple(f.name for f in fields(RequestRecord)) != _KEYS:  # pragma: no cover - 
 _string = json.encoder.encode_basestring   # the C encoder's own string writer (ensure_ascii=False)
 _INF = float("inf")
 _LITERAL = {True: "true", False: "false", None: "null"}
-#: the texts of the confidences and strings written so far (pure, bounded): an answer's confidence, its
-#: outcome, provider and prompt id take a few values each, and a float's shortest repr is most of the
-#: line's cost.  Never a zero (0.0 and -0.0 are one key, two texts).
-_CONFIDENCE: dict[float, str] = {}
+#: the texts written so far (pure, bounded): of the strings (an answer's provider and prompt id take a few
+#: values each) and of the line's middle, ``outcome`` to ``harness_error``: the fifteen values an answer
+#: shares with most others (the flags, the provider, the confidence), whose formatting is half the line.
+#: A key with a zero confidence is never kept: 0.0 and -0.0 are one key, two texts.  Every other value
+#: in the key is a text, an exact int, a bool, None or a non-zero float, whose equals write the same.
 _STRING: dict[str, str] = {}
+_MIDDLE: dict[tuple[Any, ...], str] = {}
 _MEMO_SIZE = 65536
-
-
-def _confidence(value: float) -> str:
-    text = repr(value)
-    if value and len(_CONFIDENCE) < _MEMO_SIZE:
-        _CONFIDENCE[value] = text
-    return text
 
 
 def _text(value: str) -> str:
@@ -57,11 +53,30 @@ def _text(value: str) -> str:
     return text
 
 
+def _middle(key: tuple[Any, ...]) -> str:
+    outcome, status, error, provider, attempts, cache_hit, fallback, degraded, conservation, confidence, \
+        json_error, correct, invalid, false_positive, harness_error = key
+    flag = _LITERAL
+    text = (
+        f'"outcome": {_string(outcome)}, "status": {status!r}, '
+        f'"error": {"null" if error is None else _string(error)}, '
+        f'"provider": {"null" if provider is None else _string(provider)}, '
+        f'"attempts": {attempts!r}, "cache_hit": {flag[cache_hit]}, "fallback": {flag[fallback]}, '
+        f'"degraded": {flag[degraded]}, "conservation": {flag[conservation]}, '
+        f'"confidence": {"null" if confidence is None else repr(confidence)}, '
+        f'"json_error": {flag[json_error]}, "correct": {flag[correct]}, "validation_invalid": {flag[invalid]}, '
+        f'"validation_fp": {flag[false_positive]}, "harness_error": {flag[harness_error]}'
+    )
+    if (confidence is None or confidence) and len(_MIDDLE) < _MEMO_SIZE:
+        _MIDDLE[key] = text
+    return text
+
+
 def request_line(values: tuple[Any, ...]) -> str | None:
     """``answered_values``' record as the line ``sim.records._encode`` writes of its dict, or None."""
-    rid, intended, sent, latency, outcome, status, error, provider, attempts, cache_hit, fallback, degraded, \
-        conservation, confidence, json_error, correct, invalid, false_positive, harness_error, served, _gold, \
-        agent_s, prompt_id, _phase = values
+    # the middle's values (``_`` here) are ``_middle``'s
+    rid, intended, sent, latency, _, status, _, provider, attempts, _, _, _, _, _, _, correct, _, _, _, served, _, \
+        agent_s, prompt_id, _ = values
     # one expression, no helper calls; the gold evidence is set exactly when ``served`` is (a wrong answer's evidence)
     if not (type(rid) is int and type(status) is int and type(attempts) is int
             and type(intended) is float and -_INF < intended < _INF
@@ -70,19 +85,14 @@ def request_line(values: tuple[Any, ...]) -> str | None:
             and (provider is None or type(provider) is str) and (prompt_id is None or type(prompt_id) is str)
             and (correct is None or type(correct) is bool) and served is None):
         return None
-    flag, strings = _LITERAL, _STRING
+    middle = _MIDDLE.get(values[4:19])
+    if middle is None:
+        middle = _middle(values[4:19])
     text = repr(intended)
     return (
         f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text if sent is intended else repr(sent)}, '
-        f'"latency_s": {latency!r}, "outcome": {strings.get(outcome) or _text(outcome)}, "status": {status!r}, '
-        f'"error": {"null" if error is None else _string(error)}, '
-        f'"provider": {"null" if provider is None else strings.get(provider) or _text(provider)}, '
-        f'"attempts": {attempts!r}, "cache_hit": {flag[cache_hit]}, "fallback": {flag[fallback]}, '
-        f'"degraded": {flag[degraded]}, "conservation": {flag[conservation]}, "confidence": '
-        f'{"null" if confidence is None else _CONFIDENCE.get(confidence) or _confidence(confidence)}, '
-        f'"json_error": {flag[json_error]}, "correct": {flag[correct]}, "validation_invalid": {flag[invalid]}, '
-        f'"validation_fp": {flag[false_positive]}, "harness_error": {flag[harness_error]}, '
-        f'"served": null, "gold": null, "agent_s": {"null" if agent_s is None else repr(agent_s)}, '
-        f'"prompt_id": {"null" if prompt_id is None else strings.get(prompt_id) or _text(prompt_id)}, '
+        f'"latency_s": {latency!r}, {middle}, "served": null, "gold": null, '
+        f'"agent_s": {"null" if agent_s is None else repr(agent_s)}, '
+        f'"prompt_id": {"null" if prompt_id is None else _STRING.get(prompt_id) or _text(prompt_id)}, '
         f'"phase": null}}'
     )

@@ -108,19 +108,6 @@ def gold_valid(gold: Gold) -> bool:
     return is_bookable(gold.contacto, gold.fecha_iso, gold.hora_hhmm)
 
 
-def _validation_invalid(data: dict[str, Any]) -> bool | None:
-    validation = data.get("validation")
-    if not isinstance(validation, dict) or not isinstance(validation.get("valid"), bool):
-        return None
-    return not validation["valid"]
-
-
-def _validation_fp(invalid: bool | None, gold: Gold | None) -> bool | None:
-    if invalid is None or gold is None or not gold_valid(gold):
-        return None
-    return invalid
-
-
 def answered(
     rid: int,
     intended_s: float,
@@ -199,7 +186,11 @@ def answered_values(
     if not isinstance(data, dict):
         return (rid, intended_s, sent_s, latency_s, FAILED, status, BAD_RESPONSE, None, 0, False, False,
                 False, False, None, False, None, None, None, False, None, None, None, prompt_id, None)
-    invalid = _validation_invalid(data)
+    # validation's verdict (a JSON bool, else none) and, against a bookable gold, whether it is a false positive
+    validation = data.get("validation")
+    valid = validation.get("valid") if isinstance(validation, dict) else None
+    invalid = (not valid) if isinstance(valid, bool) else None
+    false_positive = invalid if invalid is not None and gold is not None and gold_valid(gold) else None
     correct = None if gold is None else is_correct(data, gold)
     # a wrong answer keeps its evidence (what was served, what gold says): the report shows examples
     wrong = gold is not None and correct is False
@@ -213,7 +204,7 @@ def answered_values(
             meta.get("conservation") is True,
             confidence if type(confidence) is float and -_INF < confidence < _INF else _number(confidence),
             meta.get("json_error") is True, correct, invalid,
-            None if invalid is None or gold is None else _validation_fp(invalid, gold), False,
+            false_positive, False,
             served_entities(data) if wrong else None, gold_entities(gold) if wrong and gold is not None else None,
             agent_s if type(agent_s) is float and -_INF < agent_s < _INF else _number(agent_s), prompt_id, None)
 
