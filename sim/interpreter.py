@@ -125,6 +125,9 @@ def _step(effects: Effects | None, body: Generator[Any, Any, Any], flow_key: int
         except StopIteration:
             return
         if effects is not None and type(item) in _EFFECTS:
+            if type(item) is CacheGet:   # most effects of a cached run: spare them ``effect``'s frame
+                value, ok = effects.cache.get_now(item.key), True
+                continue
             value, ok = effects.effect(item, flow_key, calls), True
             if type(item) is CallProvider:
                 calls += 1
