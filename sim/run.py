@@ -48,7 +48,7 @@ from workload.schedule import Stage, arrival_pairs, schedule_end
 
 from .arrivals import every_arrival
 from .clock import SimClock
-from .interpreter import perform, start
+from .interpreter import Effects
 from .provider import SimProvider
 from .records import RecordObserver, RunFiles
 from .steps import Step
@@ -165,6 +165,7 @@ class _Twin:
         for provider in self.providers.values():
             provider.timer_lag_s = setup.timer_lag_s
             provider.call_cost_s = setup.call_cost_s.get(provider.name, 0.0)
+        self.effects = Effects(self.env, self.providers, self.cache)
         self.engine = engine
         self.overhead = random.Random(f"overhead:{setup.seed}") if setup.overhead_samples_s else None
         self.admission = Admission(setup.config.limits.max_in_flight)
@@ -181,16 +182,17 @@ class _Twin:
     def arrive(self) -> None:
         """Start the arrivals: at each one's time its prompt is chosen and its request started."""
         env, setup = self.env, self.setup
-        prompts, seed, pending, request = setup.prompts, setup.seed, self.pending, self.request
+        prompts, seed, pending, request, effects = setup.prompts, setup.seed, self.pending, self.request, self.effects
 
         def begin(rid: int, t_s: float) -> None:
             prompt = choose_prompt(prompts, seed, rid)
             pending[rid] = (t_s, prompt.id)
-            start(env, request(rid, t_s, prompt))   # run as a process would be, without one
+            effects.start(request(rid, t_s, prompt), rid)   # run as a process would be, without one
 
         every_arrival(env, arrival_pairs(setup.stages, seed, setup.arrival), begin)
 
-    def request(self, rid: int, intended_s: float, prompt: Prompt) -> Generator[simpy.Event, Any, None]:
+    def request(self, rid: int, intended_s: float, prompt: Prompt) -> Generator[Any, Any, None]:
+        """A request's body for ``Effects.start``: SimPy events, then its flow's effects (keyed by ``rid``)."""
         env, setup = self.env, self.setup
         if self.overhead is not None:
             yield env.timeout(self.overhead.choice(setup.overhead_samples_s))
@@ -202,7 +204,7 @@ class _Twin:
         else:
             flow = parse_appointment(self.stack, prompt.prompt, self.reference(prompt), env.now, request_id=rid)
             try:
-                result: ParseOutcome = yield from perform(env, flow, self.providers, self.cache, rid)
+                result: ParseOutcome = yield from flow
             finally:
                 self.admission.leave()
             status, body = result.status, parse_body(result)   # the body a live client would get
@@ -228,7 +230,7 @@ class _Twin:
         while True:
             yield env.timeout(period)
             cycle += 1
-            yield from perform(env, flow(), self.providers, self.cache, keys + cycle)
+            yield from self.effects.perform(flow(), keys + cycle)
 
     def close(self, end_s: float) -> int:
         """Account for every request still in flight at ``end_s``: a timeout if the user had given up, else lost."""
