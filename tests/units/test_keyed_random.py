@@ -121,3 +121,14 @@ def test_keyed_choice_of_an_empty_sequence_fails_as_the_generator() -> None:
     choose = keyed_choice_of(1, STREAM_PROMPT, ())
     with pytest.raises(IndexError):
         choose(3)
+
+
+@given(words, st.integers(min_value=0, max_value=3))
+def test_random_is_the_mixers_next_word_as_a_float(state: int, skip: int) -> None:
+    # random() steps the state itself: it must stay _next()'s top 53 bits, draw after draw
+    a, b = KeyedRandom(state), KeyedRandom(state)
+    for _ in range(skip):
+        a.random()
+        b._next()
+    assert a.random() == (b._next() >> 11) * 2.0**-53
+    assert a.getstate() == b.getstate()
