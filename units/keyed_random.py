@@ -59,6 +59,10 @@ class KeyedRandom(random.Random):
     ``getrandbits`` as the standard library documents for subclasses.
     """
 
+    # random.Random's gauss keeps its spare normal in gauss_next: as slots, no instance dict is built for a
+    # generator that lives for one call (built, set and freed: ~1/6 of making one)
+    __slots__ = ("_state", "gauss_next")
+
     def __init__(self, state: int = 0) -> None:
         # Not super().__init__: that would seed the Mersenne Twister this class never uses.
         self._state = state & _MASK

@@ -132,3 +132,15 @@ def test_random_is_the_mixers_next_word_as_a_float(state: int, skip: int) -> Non
         b._next()
     assert a.random() == (b._next() >> 11) * 2.0**-53
     assert a.getstate() == b.getstate()
+
+
+def test_a_generator_keeps_its_state_in_slots_and_still_copies_and_pickles() -> None:
+    import copy  # lazy: only this test copies generators
+    import pickle  # lazy: only this test pickles generators
+
+    rng = keyed_rng(4, STREAM_CALL, 8)
+    rng.gauss(0.0, 1.0)   # leaves its spare normal in gauss_next
+    assert vars(rng) == {}   # no instance dict built per generator
+    for twin in (copy.copy(rng), copy.deepcopy(rng), pickle.loads(pickle.dumps(rng))):
+        assert type(twin) is KeyedRandom and twin.getstate() == rng.getstate()
+        assert [twin.gauss(0.0, 1.0), twin.random()] == [copy.copy(rng).gauss(0.0, 1.0), copy.copy(rng).random()]
