@@ -29,19 +29,22 @@ def every_arrival(env: simpy.Environment, upcoming: Iterator[tuple[int, float]],
     queue, ids = env._queue, env._eid
     tick = simpy.Event(env)
     tick._ok = True   # a timeout's: processed without a failure to raise
-    due: list[tuple[int, float]] = []   # the arrival the tick waits for, once it waits
+    due: tuple[int, float] | None = None   # the arrival the tick waits for, once it waits
 
     def fire(_: simpy.Event) -> None:
-        if due:
-            begin(*due.pop())
+        nonlocal due
+        if due is not None:
+            begin(*due)
         for rid, t_s in upcoming:
             wait = t_s - env._now
             if wait > 0:
-                due.append((rid, t_s))
-                tick.callbacks = [fire]
+                due = (rid, t_s)
+                # Environment.step takes the list and leaves None: the one list is handed back, not a new one
+                tick.callbacks = callbacks
                 heappush(queue, (env._now + wait, NORMAL, next(ids), tick))
                 return
             begin(rid, t_s)
 
-    tick.callbacks = [fire]
+    callbacks: list[Callable[[simpy.Event], None]] = [fire]
+    tick.callbacks = callbacks
     env.schedule(tick, URGENT)

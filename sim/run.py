@@ -43,7 +43,7 @@ from gateway.service.render import parse_body
 from reports.records import CLIENT_TIMEOUT, SHED_STATUS, EventRecord
 from reports.runinfo import RunInfo
 from workload import outcome
-from workload.prompts import Prompt, choose_prompt
+from workload.prompts import Prompt, prompt_chooser
 from workload.schedule import Stage, arrival_pairs, schedule_end
 
 from .arrivals import every_arrival
@@ -182,10 +182,11 @@ class _Twin:
     def arrive(self) -> None:
         """Start the arrivals: at each one's time its prompt is chosen and its request started."""
         env, setup = self.env, self.setup
-        prompts, seed, pending, request, effects = setup.prompts, setup.seed, self.pending, self.request, self.effects
+        seed, pending, request, effects = setup.seed, self.pending, self.request, self.effects
+        choose = prompt_chooser(setup.prompts, seed)   # choose_prompt's prompts, its seed's part mixed once
 
         def begin(rid: int, t_s: float) -> None:
-            prompt = choose_prompt(prompts, seed, rid)
+            prompt = choose(rid)
             pending[rid] = (t_s, prompt.id)
             effects.start(request(rid, t_s, prompt), rid)   # run as a process would be, without one
 

@@ -22,9 +22,14 @@ from __future__ import annotations
 
 import functools
 import random
-from typing import Any
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["STREAM_CALL", "STREAM_PROMPT", "STREAM_ROUTE", "KeyedRandom", "keyed_below", "keyed_rng"]
+__all__ = ["STREAM_CALL", "STREAM_PROMPT", "STREAM_ROUTE", "KeyedRandom", "keyed_below", "keyed_choice_of",
+           "keyed_rng"]
+
+_T = TypeVar("_T")
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -54,6 +59,10 @@ class KeyedRandom(random.Random):
     ``getrandbits`` as the standard library documents for subclasses.
     """
 
+    # random.Random's gauss keeps its spare normal in gauss_next: as slots, no instance dict is built for a
+    # generator that lives for one call (built, set and freed: ~1/6 of making one)
+    __slots__ = ("_state", "gauss_next")
+
     def __init__(self, state: int = 0) -> None:
         # Not super().__init__: that would seed the Mersenne Twister this class never uses.
         self._state = state & _MASK
@@ -76,7 +85,9 @@ class KeyedRandom(random.Random):
 
     def random(self) -> float:
         """A float in [0, 1)."""
-        return (self._next() >> 11) * _TO_UNIT
+        # _next's step written out: one call less on the draw that gauss, expovariate and choices make
+        state = self._state = (self._state + _GOLDEN) & _MASK
+        return (_mix(state) >> 11) * _TO_UNIT
 
     def getrandbits(self, k: int) -> int:
         """An int with ``k`` random bits."""
@@ -108,16 +119,40 @@ def keyed_below(seed: int, stream: int, key: int, n: int) -> int:
     ``n < 2**64`` each try is one step of the mixer masked to those bits.  One draw per user request
     (its prompt) went through five Python layers and an object for that: ~3 us of a ~60 us request.
     """
-    if type(n) is not int or not 0 < n <= _MASK:
-        return keyed_rng(seed, stream, key).randrange(n)   # errors, and wider draws, as the generator's
-    # keyed_rng's seeding and KeyedRandom._next, on a local state instead of an object
-    state = _mix(((_stream_state(seed, stream) ^ (key & _MASK)) + _GOLDEN) & _MASK)
+    # range(n) has a len() only up to sys.maxsize: past it (and for errors) the generator's own draw
+    if type(n) is not int or not 0 < n <= sys.maxsize:
+        return keyed_rng(seed, stream, key).randrange(n)
+    return _below(seed, stream, n)(key)   # randrange(n) is choice(range(n)): the same _randbelow(n)
+
+
+def keyed_choice_of(seed: int, stream: int, seq: Sequence[_T]) -> Callable[[int], _T]:
+    """``lambda key: keyed_rng(seed, stream, key).choice(seq)``: the same draws, the seed's part worked out once.
+
+    For a caller that draws from the same ``seq`` for every key (the twin's prompt of each
+    request): the (seed, stream) mix, ``len(seq)`` and the mask of its bits are found here, once,
+    not per key.  ``choice`` is ``seq[_randbelow(len(seq))]``, the loop ``keyed_below`` documents.
+    """
+    n = len(seq)
+    if not 0 < n <= _MASK:
+        return lambda key: keyed_rng(seed, stream, key).choice(seq)   # errors as the generator's
+    base = _stream_state(seed, stream)
     low = (1 << n.bit_length()) - 1
-    while True:
-        state = (state + _GOLDEN) & _MASK
-        r = _mix(state) & low
-        if r < n:
-            return r
+
+    def choice(key: int) -> _T:
+        # keyed_rng's seeding and KeyedRandom._next, on a local state instead of an object
+        state = _mix(((base ^ (key & _MASK)) + _GOLDEN) & _MASK)
+        while True:
+            state = (state + _GOLDEN) & _MASK
+            r = _mix(state) & low
+            if r < n:
+                return seq[r]
+
+    return choice
+
+
+@functools.lru_cache(maxsize=64)
+def _below(seed: int, stream: int, n: int) -> Callable[[int], int]:
+    return keyed_choice_of(seed, stream, range(n))
 
 
 # A run has one seed and three streams but a key per request and per call: the (seed, stream) part is

@@ -9,16 +9,17 @@ objects is a valid prompts file as it is.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from units.json_file import JsonFileError, read_json_file
-from units.keyed_random import STREAM_PROMPT, keyed_below
+from units.keyed_random import STREAM_PROMPT, keyed_below, keyed_choice_of
 
-__all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts"]
+__all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts",
+           "prompt_chooser"]
 
 _GOLD_KEYS = ("contacto", "fecha_iso", "hora_hhmm")
 _ORIGINAL_KEYS = ("fecha", "hora")
@@ -113,6 +114,14 @@ def load_prompts(path: str | Path) -> tuple[Prompt, ...]:
 def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prompt:
     """The prompt of one request: a pure function of (seed, id), so anyone can recompute it."""
     return prompts[keyed_below(seed, STREAM_PROMPT, request_id, len(prompts))]
+
+
+def prompt_chooser(prompts: Sequence[Prompt], seed: int) -> Callable[[int], Prompt]:
+    """``choose_prompt(prompts, seed, ·)`` for a caller that chooses for every request: the same prompts.
+
+    The draw's seed, stream and count are worked out once here, not per request (the twin).
+    """
+    return keyed_choice_of(seed, STREAM_PROMPT, prompts)
 
 
 #: every answer's three entities and their gold are normalised again: results by text, bounded (pure)

@@ -14,7 +14,7 @@ from drill.load.merge import merge_records, read_records
 from drill.load.recorder import RecordSink
 from reports.records import FAILED, LOST, OK
 from workload.outcome import BAD_RESPONSE, answered, failed
-from workload.prompts import Gold, PromptsError, choose_prompt, load_prompts, parse_prompts
+from workload.prompts import Gold, PromptsError, choose_prompt, load_prompts, parse_prompts, prompt_chooser
 from workload.schedule import Stage, arrivals
 
 GOLD = Gold("Dr. Pérez", "2026-01-23", "10:00")
@@ -165,6 +165,14 @@ def test_prompt_choice_is_a_function_of_seed_and_id():
     assert picks == [choose_prompt(prompts, 5, i).id for i in range(200)]
     assert len(set(picks)) > 25
     assert picks != [choose_prompt(prompts, 6, i).id for i in range(200)]
+
+
+@given(st.integers(min_value=-(2**66), max_value=2**66), st.integers(min_value=1, max_value=70),
+       st.lists(st.integers(min_value=0, max_value=2**64 + 5), min_size=1, max_size=6))
+def test_the_twins_prompt_chooser_chooses_as_choose_prompt(seed: int, count: int, ids: list[int]) -> None:
+    prompts = parse_prompts([{"id": str(i), "prompt": f"p{i}"} for i in range(count)])
+    choose = prompt_chooser(prompts, seed)
+    assert [choose(i) for i in ids] == [choose_prompt(prompts, seed, i) for i in ids]
 
 
 # -- config --------------------------------------------------------------------------------------

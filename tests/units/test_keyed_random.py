@@ -5,10 +5,19 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from units.keyed_random import STREAM_CALL, STREAM_PROMPT, STREAM_ROUTE, KeyedRandom, keyed_below, keyed_rng
+from units.keyed_random import (
+    STREAM_CALL,
+    STREAM_PROMPT,
+    STREAM_ROUTE,
+    KeyedRandom,
+    keyed_below,
+    keyed_choice_of,
+    keyed_rng,
+)
 
 words = st.integers(min_value=-(2**70), max_value=2**70)
 
@@ -84,8 +93,54 @@ def test_keyed_below_is_the_generators_randrange(seed: int, stream: int, key: in
     assert got == expected
 
 
+def test_keyed_below_draws_as_the_generator_up_to_64_bits() -> None:
+    # past sys.maxsize a range has no len(): the widest draws must still be the generator's
+    for n in (2**62, 2**63 - 1, 2**63, 2**63 + 1, 2**64 - 1, 2**64):
+        assert [keyed_below(5, STREAM_CALL, k, n) for k in range(20)] == \
+            [keyed_rng(5, STREAM_CALL, k).randrange(n) for k in range(20)]
+
+
 def test_keyed_below_retries_as_the_generator_does() -> None:
     # n just above a power of two rejects nearly half the tries: the retry loop must match too
     n = 2**40 + 1
     assert [keyed_below(9, STREAM_PROMPT, k, n) for k in range(300)] == \
         [keyed_rng(9, STREAM_PROMPT, k).randrange(n) for k in range(300)]
+
+
+@given(words, st.sampled_from([STREAM_CALL, STREAM_PROMPT, STREAM_ROUTE]),
+       st.lists(words, min_size=1, max_size=8),
+       st.one_of(st.integers(min_value=1, max_value=300), st.integers(min_value=2**40, max_value=2**40 + 3)))
+def test_keyed_choice_of_is_the_generators_choice(seed: int, stream: int, keys: list[int], n: int) -> None:
+    # one chooser for many keys (its seed's part worked out once), and a range as long as any real list
+    seq = range(n)
+    choose = keyed_choice_of(seed, stream, seq)
+    assert [choose(k) for k in keys] == [keyed_rng(seed, stream, k).choice(seq) for k in keys]
+
+
+def test_keyed_choice_of_an_empty_sequence_fails_as_the_generator() -> None:
+    choose = keyed_choice_of(1, STREAM_PROMPT, ())
+    with pytest.raises(IndexError):
+        choose(3)
+
+
+@given(words, st.integers(min_value=0, max_value=3))
+def test_random_is_the_mixers_next_word_as_a_float(state: int, skip: int) -> None:
+    # random() steps the state itself: it must stay _next()'s top 53 bits, draw after draw
+    a, b = KeyedRandom(state), KeyedRandom(state)
+    for _ in range(skip):
+        a.random()
+        b._next()
+    assert a.random() == (b._next() >> 11) * 2.0**-53
+    assert a.getstate() == b.getstate()
+
+
+def test_a_generator_keeps_its_state_in_slots_and_still_copies_and_pickles() -> None:
+    import copy  # lazy: only this test copies generators
+    import pickle  # lazy: only this test pickles generators
+
+    rng = keyed_rng(4, STREAM_CALL, 8)
+    rng.gauss(0.0, 1.0)   # leaves its spare normal in gauss_next
+    assert vars(rng) == {}   # no instance dict built per generator
+    for twin in (copy.copy(rng), copy.deepcopy(rng), pickle.loads(pickle.dumps(rng))):
+        assert type(twin) is KeyedRandom and twin.getstate() == rng.getstate()
+        assert [twin.gauss(0.0, 1.0), twin.random()] == [copy.copy(rng).gauss(0.0, 1.0), copy.copy(rng).random()]
