@@ -21,6 +21,31 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Seventh stage (2026-12-01, session 6; four branches merged, against b6e2926; callgrind instructions per
+request, cache on, at steady state: 600 s simulated 212,280 -> 180,386 (-15.0 %), 240 s 257,430 -> 226,679
+(-11.9 %); cache off, 240 s, 545,682 -> 520,290 (-4.7 %)).  4 h of 50 req/s, alternating with b6e2926, per
+CPU second: 18,806 / 22,437 / 19,562 -> 26,241 / 25,534 / 22,503 (x1.14-1.40).  24 h of 50 req/s
+(4,319,531 requests): 191 s and 204 s wall in two runs (peak RSS 149 MiB), against 209 s projected for
+b6e2926 the same day from its 4 h rate: the machine was ~15 % slower than in session 5, and a 24 h run
+is still slower per request than a 4 h one (21.2k against 22.5-26.2k per second; not yet explained), so
+the 3 min target is not met reliably.  Every output byte for byte the same.  What did it:
+
+- the core (-7.7 %): a cache hit yields its spec's kept ``CacheGet`` and gets a kept ``LlmResult`` per
+  key (``llm_flow.cache_hit``, checked against the entry); the pipeline looks its parse's exact key up
+  itself, so a hit starts no ``call_llm`` generator (``looked_up``); one clock read an agent; the 200
+  ``ParseOutcome`` built positionally (its field order pinned by a test);
+- the records (-4.1 %): the request line's fifteen middle fields kept as one text per value
+  (``sim.request_line._middle``); ``answered_values`` reads the validation verdict inline;
+- arrivals (-2.2 %): ``units.keyed_random.keyed_choice_of`` mixes the seed's part, ``len`` and the mask
+  once for every request's prompt (``workload.prompts.prompt_chooser``; ``keyed_below`` goes through the
+  same loop); ``every_arrival`` keeps one callbacks list; ``KeyedRandom`` slotted, ``random`` one call less;
+- the interpreter (-1.5 %): ``sim.interpreter.Effects.start`` performs a request's effects in its own step
+  loop, without ``perform``'s generator between (probes still run ``perform`` in a process).
+Left: the two float reprs of each request line (~8,500 instructions), ``ParseOutcome``'s init through
+``frozen_init``'s slot setters (``PyArg_UnpackTuple`` ~0.7 %), ``MemoryCache.get``'s ``move_to_end``, the
+pipeline's own body (~7 %), making a ``KeyedRandom`` per provider call (~12,800 instructions, 2.6k of it
+the Mersenne state every ``random.Random`` allocates) with the cache off.
+
 Sixth stage (2026-12-01, session 5; four branches merged, against 01c58c2; callgrind instructions per
 request of a 120 s set-up, which repeat to 0.05 %, so the figure does not depend on the neighbours):
 cache on 455,900 -> 360,407 (-21 %), off 756,074 -> 618,658 (-18 %); at 240 s simulated 256,780 on
