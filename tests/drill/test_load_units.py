@@ -13,6 +13,7 @@ from drill.load.config import ConfigError, LoadConfig, load_config, parse_config
 from drill.load.merge import merge_records, read_records
 from drill.load.recorder import RecordSink
 from reports.records import FAILED, LOST, OK
+from units.keyed_random import STREAM_PROMPT, keyed_rng
 from workload.outcome import BAD_RESPONSE, answered, failed
 from workload.prompts import Gold, PromptsError, choose_prompt, load_prompts, parse_prompts, prompt_chooser
 from workload.schedule import Stage, arrivals
@@ -172,7 +173,11 @@ def test_prompt_choice_is_a_function_of_seed_and_id():
 def test_the_twins_prompt_chooser_chooses_as_choose_prompt(seed: int, count: int, ids: list[int]) -> None:
     prompts = parse_prompts([{"id": str(i), "prompt": f"p{i}"} for i in range(count)])
     choose = prompt_chooser(prompts, seed)
-    assert [choose(i) for i in ids] == [choose_prompt(prompts, seed, i) for i in ids]
+    # against the keyed generator itself: choose_prompt goes through the same loop as prompt_chooser, so
+    # comparing the two alone could not catch a bug they share
+    want = [keyed_rng(seed, STREAM_PROMPT, i).choice(prompts) for i in ids]
+    assert [choose(i) for i in ids] == want
+    assert [choose_prompt(prompts, seed, i) for i in ids] == want
 
 
 # -- config --------------------------------------------------------------------------------------
