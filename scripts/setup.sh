@@ -5,8 +5,22 @@
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+# The interpreter: $PYTHON if set; else the distribution's own python3 when it is >= 3.11 and can make a
+# venv (Debian's is a static, optimised build: the twin runs ~1.2-1.5x faster on it than on a shared build
+# without PGO, pyenv's default), else python3 on PATH.
+pick_python() {
+  local cand
+  for cand in /usr/bin/python3 python3; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+       "$cand" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+      echo "$cand"; return
+    fi
+  done
+  echo python3
+}
+PY=${PYTHON:-$(pick_python)}
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
   "$PY" -m venv .venv
 fi
 # The marker holds pyproject.toml's hash: a changed dependency or package list reinstalls.
