@@ -12,6 +12,12 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    #: True only for a clock that cannot move while pure code runs (the twin's virtual time moves only
+    #: between a flow's yields): there, a request's agents that yield nothing all take exactly 0 s, and the
+    #: pipeline may hand back an outcome it kept (``gateway.core.still_hits``).  A real clock moves; so may
+    #: ``ManualClock``, from any code that holds it.
+    stands_still: bool
+
     def now(self) -> float:
         """Seconds on a monotonic time base (only differences are meaningful)."""
         ...
@@ -19,6 +25,7 @@ class Clock(Protocol):
 
 class MonotonicClock:
     __slots__ = ()
+    stands_still = False
 
     def now(self) -> float:
         return time.monotonic()
@@ -28,6 +35,7 @@ class ManualClock:
     """A clock that moves only when told to: for tests and the twin."""
 
     __slots__ = ("_now",)
+    stands_still = False   # anything holding it may advance it, between two reads of one agent
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start

@@ -13,6 +13,9 @@ __all__ = ["SimClock"]
 
 class SimClock:
     __slots__ = ("_env",)
+    #: ``env.now`` moves only while SimPy processes events, never while a flow's pure code runs between two
+    #: yields: the interpreter resumes flows from event callbacks and performs a ``CacheGet`` at once
+    stands_still = True
 
     def __init__(self, env: simpy.Environment) -> None:
         if not isinstance(getattr(env, "_now", None), int | float):  # pragma: no cover - another SimPy

@@ -29,6 +29,7 @@ from .prompts import Gold, normalise
 __all__ = [
     "BAD_RESPONSE",
     "HARNESS_ERROR_PREFIX",
+    "answer_values",
     "answered",
     "answered_data",
     "answered_row",
@@ -176,16 +177,23 @@ def answered_values(
     or None, ``outcome`` and ``error`` plain strings, ``validation_invalid`` and ``validation_fp`` a bool
     or None, ``harness_error`` False and ``phase`` None.
     """
+    return (rid, intended_s, sent_s, latency_s, *answer_values(status, data, gold), prompt_id, None)
+
+
+def answer_values(status: int, data: Any, gold: Gold | None) -> tuple[Any, ...]:
+    """The values of :func:`answered_values` that come of the answer alone: every field from ``outcome``
+    to ``agent_s``, in order (neither the request's id, times, prompt id nor phase).  A pure function of
+    its arguments, which the twin keeps for answers it is handed again (``sim.kept_records``); nothing
+    reads the dicts it returns but to encode them."""
     raw_meta = data.get("meta") if isinstance(data, dict) else None
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else _NO_META
     if not 200 <= status < 300:
         # the gateway's pipeline time of a failure, when it says: agent_p95 sees errors too
-        return (rid, intended_s, sent_s, latency_s, FAILED, status, f"http_{status}", None, 0, False, False,
-                False, False, None, False, None, None, None, False, None, None, _number(meta.get("agent_s")),
-                prompt_id, None)
+        return (FAILED, status, f"http_{status}", None, 0, False, False, False, False, None, False, None, None,
+                None, False, None, None, _number(meta.get("agent_s")))
     if not isinstance(data, dict):
-        return (rid, intended_s, sent_s, latency_s, FAILED, status, BAD_RESPONSE, None, 0, False, False,
-                False, False, None, False, None, None, None, False, None, None, None, prompt_id, None)
+        return (FAILED, status, BAD_RESPONSE, None, 0, False, False, False, False, None, False, None, None, None,
+                False, None, None, None)
     # validation's verdict (a JSON bool, else none) and, against a bookable gold, whether it is a false positive
     validation = data.get("validation")
     valid = validation.get("valid") if isinstance(validation, dict) else None
@@ -198,7 +206,7 @@ def answered_values(
     confidence = data.get("confidence")
     # a flag is set only by a JSON true (``is True``: not 1, not "yes"); a finite float is its own number
     # (``_number``'s first case, without the call)
-    return (rid, intended_s, sent_s, latency_s, OK, status, None, provider if isinstance(provider, str) else None,
+    return (OK, status, None, provider if isinstance(provider, str) else None,
             attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
             meta.get("cache_hit") is True, meta.get("fallback") is True, meta.get("degraded") is True,
             meta.get("conservation") is True,
@@ -206,7 +214,7 @@ def answered_values(
             meta.get("json_error") is True, correct, invalid,
             false_positive, False,
             served_entities(data) if wrong else None, gold_entities(gold) if wrong and gold is not None else None,
-            agent_s if type(agent_s) is float and -_INF < agent_s < _INF else _number(agent_s), prompt_id, None)
+            agent_s if type(agent_s) is float and -_INF < agent_s < _INF else _number(agent_s))
 
 
 def answered_row(

@@ -12,8 +12,12 @@ import pytest
 
 from drill.command_inputs import load_named
 from drill.sim_command import sim_setup
+from gateway.core.parse_outcome import ParseOutcome
 from gateway.service.http import json_bytes
+from gateway.service.render import parse_body
+from reports.records import RequestRecord
 from sim import run as sim_run
+from sim.kept_records import kept_answer_values
 from sim.scenario import simulate
 from workload import outcome
 
@@ -22,20 +26,30 @@ from workload import outcome
 def test_the_decoded_body_gives_the_record_the_bytes_give(scenario: str, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
-    direct = outcome.answered_values
+    names = [f.name for f in fields(RequestRecord)]
 
-    def both(rid: int, intended_s: float, sent_s: float, latency_s: float, status: int, data: Any,
-             prompt_id: str | None, gold: Any) -> Any:
-        fast = direct(rid, intended_s, sent_s, latency_s, status, data, prompt_id, gold)
+    def check(status: int, data: Any, gold: Any, fast: tuple[Any, ...]) -> None:
+        # the twin's answer values (kept or not) are the record's fields from ``outcome`` to ``agent_s``
         body = b"" if data is None else json_bytes(data)
-        record = outcome.answered(rid, intended_s, sent_s, latency_s, status, body, prompt_id, gold)
-        # the same values in field order: the same line
-        assert list(zip([f.name for f in fields(record)], fast, strict=True)) == list(asdict(record).items())
-        seen.append(rid)
+        record = asdict(outcome.answered(7, 1.0, 1.0, 0.5, status, body, "p", gold))
+        assert list(zip(names[4:22], fast, strict=True)) == list(record.items())[4:22]
+        assert outcome.answered_values(7, 1.0, 1.0, 0.5, status, data, "p", gold) == (7, 1.0, 1.0, 0.5, *fast,
+                                                                                       "p", None)
+        seen.append(status)
+
+    def kept(result: ParseOutcome, gold: Any) -> tuple[Any, ...]:
+        fast = kept_answer_values(result, gold)
+        check(result.status, parse_body(result), gold, fast)
+        return fast
+
+    def plain(status: int, data: Any, gold: Any) -> tuple[Any, ...]:
+        fast = outcome.answer_values(status, data, gold)
+        check(status, data, gold, fast)
         return fast
 
     # the twin's view of workload.outcome, with the shortcut checked against the bytes path on every answer
+    monkeypatch.setattr(sim_run, "kept_answer_values", kept)
     monkeypatch.setattr(sim_run, "outcome", SimpleNamespace(failed=outcome.failed, lost=outcome.lost,
-                                                            answered_values=both))
+                                                            answer_values=plain))
     simulate(sim_setup(load_named(scenario), {}), tmp_path)
     assert len(seen) > 100
