@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from units.json_file import JsonFileError, read_json_file
-from units.keyed_random import STREAM_PROMPT, keyed_below, keyed_choice_of
+from units.keyed_blocks import block_choice_of
+from units.keyed_random import STREAM_PROMPT, keyed_below
 
 __all__ = ["Gold", "Prompt", "PromptsError", "choose_prompt", "load_prompts", "normalise", "parse_prompts",
            "prompt_chooser"]
@@ -119,9 +120,11 @@ def choose_prompt(prompts: Sequence[Prompt], seed: int, request_id: int) -> Prom
 def prompt_chooser(prompts: Sequence[Prompt], seed: int) -> Callable[[int], Prompt]:
     """``choose_prompt(prompts, seed, ·)`` for a caller that chooses for every request: the same prompts.
 
-    The draw's seed, stream and count are worked out once here, not per request (the twin).
+    The draw's seed, stream and count are worked out once here, not per request (the twin), and the draws
+    made for a block of request ids at a time (``units.keyed_blocks``: ~15,800 instructions a request
+    before).
     """
-    return keyed_choice_of(seed, STREAM_PROMPT, prompts)
+    return block_choice_of(seed, STREAM_PROMPT, prompts)
 
 
 #: every answer's three entities and their gold are normalised again: results by text, bounded (pure)
