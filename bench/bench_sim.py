@@ -21,6 +21,24 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Eighth stage (2026-12-02, session 7; two branches merged, against 2c1b181; callgrind instructions per
+request at steady state, (Ir(240 s) - Ir(120 s)) / requests between, cache on: 120,748 -> 70,165 (-41.9 %); pyenv 3.11.7 -> Debian 3.11.2 on the same code, alternating, per CPU second: x1.08 and x1.19).  24 h of
+50 req/s (4,319,531 requests) in 183 s and 191 s wall on Debian's python3.11 (static, optimised; the
+venv's interpreter since this stage), 0.43x-0.45x that run's bare model where the target asks 0.46x; the
+machine's speed moves ~30 % between sessions (bare model 38k-52k/s), so the target is still not met
+reliably.  Every output byte for byte the same.  What did it:
+
+- a still clock's cache hit (-35 %): ``Clock.stands_still`` (true only for the twin's ``SimClock``); on it a
+  hit whose slot is free and that runs at its arrival time has every agent at 0 s and an outcome that is a
+  pure function of (kept hit, reference date, degraded, conservation, probe), so ``parse_appointment``
+  hands back the outcome it kept (the cache still asked, the observer still told, per request); the twin
+  keeps that outcome's record values (``sim.kept_records``, ``workload.outcome.answer_values``);
+- the prompt draws (-9 %): ``units.keyed_blocks`` draws a block of 4,096 request ids' prompts at once in
+  numpy's uint64 arithmetic, the same index as ``keyed_choice_of`` for every key (property-tested).
+Left: ``repr`` of each record's ``intended_s`` (~12k instructions, now the biggest single cost: exact, and
+no cheaper exact way known), ``parse_appointment``'s prefix (mode view, parse call, cache lookup: three
+memos that one keyed by prompt could merge), a ``KeyedRandom`` per provider call with the cache off.
+
 Seventh stage (2026-12-01, session 6; four branches merged, against b6e2926; callgrind instructions per
 request, cache on, at steady state: 600 s simulated 212,280 -> 180,386 (-15.0 %), 240 s 257,430 -> 226,679
 (-11.9 %); cache off, 240 s, 545,682 -> 520,290 (-4.7 %)).  4 h of 50 req/s, alternating with b6e2926, per
