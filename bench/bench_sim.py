@@ -24,7 +24,7 @@ Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3
 Eighth stage (2026-12-02, session 7; two branches merged, against 2c1b181; callgrind instructions per
 request at steady state, (Ir(240 s) - Ir(120 s)) / requests between, cache on: 120,748 -> 70,165
 (-41.9 %); pyenv 3.11.7 -> Debian 3.11.2 on the same code, alternating, per CPU second: x1.08 and x1.19).
-24 h of 50 req/s (4,319,531 requests) in 183 s and 191 s wall on Debian's python3.11 (static, optimised; the
+24 h of 50 req/s (4,319,531 requests) in 183, 186 and 191 s wall on Debian's python3.11 (static, optimised; the
 venv's interpreter since this stage), 0.43x-0.45x that run's bare model where the target asks 0.46x; the
 machine's speed moves ~30 % between sessions (bare model 38k-52k/s), so the target is still not met
 reliably.  Every output byte for byte the same.  What did it:
