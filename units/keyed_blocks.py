@@ -20,6 +20,7 @@ import numpy as np
 
 # the generator's own constants and (seed, stream) state, so the two cannot drift
 from .keyed_random import _GOLDEN, _MASK, _stream_state, keyed_choice_of
+from .keyed_random import _mix as _mix_int
 
 __all__ = ["BLOCK", "block_choice_of", "block_indices"]
 
@@ -28,15 +29,10 @@ _T = TypeVar("_T")
 #: keys drawn per block: one block's indices are a list of this many ints, the memo's whole size
 BLOCK = 4096
 _U = np.uint64
-_C1, _C2, _GOLD = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB), _U(_GOLDEN)
-_S27, _S30, _S31 = _U(27), _U(30), _U(31)
-
-
-def _mix(z: Any) -> Any:
-    """``units.keyed_random._mix`` on a uint64 array (products wrap modulo 2**64, as ``& _MASK`` cuts them)."""
-    z = (z ^ (z >> _S30)) * _C1
-    z = (z ^ (z >> _S27)) * _C2
-    return z ^ (z >> _S31)
+_GOLD = _U(_GOLDEN)
+# ``keyed_random._mix`` itself runs on the uint64 arrays: its Python-int constants and ``& _MASK`` are uint64
+# values there (NEP 50), its products wrap modulo 2**64 and the mask keeps every bit, so one mixer serves both
+_mix: Callable[[Any], Any] = _mix_int
 
 
 def block_indices(seed: int, stream: int, n: int, first: int, count: int) -> list[int]:

@@ -121,10 +121,12 @@ def parse_appointment(
     # a call (CPython matches each by name).
     looked_up = (yield spec.lookup()) if stack.config.cache.enabled else None
     hit = cache_hit(looked_up, spec.key()) if looked_up is not None else None
-    if hit is not None and clock.stands_still and type(reference) is date and type(probe) is bool:
-        # exact when no time passed from the arrival to here, as then none passes to the end (``_STILL_HITS``);
-        # only plain keys (a subclass, or a probe of 1, could compare equal to another and answer for it)
-        still = _STILL_HITS.get((id(hit), reference, mode.degraded, mode.conservation, probe))
+    # only plain keys (a subclass, or a probe of 1, could compare equal to another and answer for it)
+    still_key = (id(hit), reference, mode.degraded, mode.conservation, probe) if (
+        hit is not None and clock.stands_still and type(reference) is date and type(probe) is bool) else None
+    if still_key is not None:
+        # exact when no time passed from the arrival to here, as then none passes to the end (``_STILL_HITS``)
+        still = _STILL_HITS.get(still_key)
         if still is not None and t == received_at and clock.now() == t:
             return _reported(stack, still[1])
     deadline = received_at + stack.deadline_s
@@ -214,9 +216,9 @@ def parse_appointment(
         done - received_at, agents, None,  # agent_s, agents, retry_after_s
         bool(validation["valid"]), probe)  # valid, probe
     # a hit whose slot was free (no negotiation call, whose answer the cache decides) in no time at all
-    if (hit is not None and not fallback and (not full or availability["available"] is not False)
-            and done == received_at and clock.stands_still and type(reference) is date and type(probe) is bool):
-        _keep_still_hit((id(hit), reference, mode.degraded, mode.conservation, probe), hit, outcome)
+    if (still_key is not None and hit is not None and not fallback
+            and (not full or availability["available"] is not False) and done == received_at):
+        _keep_still_hit(still_key, hit, outcome)
     return _reported(stack, outcome)
 
 
