@@ -20,7 +20,7 @@ from typing import IO, Any
 from gateway.core.observer import CallEvent, StateEvent
 from reports.records import CallRecord, EventRecord, RequestRecord
 
-from .request_line import request_line
+from .request_line import answer_line, request_line
 
 __all__ = ["FLUSH_EVERY", "JsonlWriter", "RecordObserver", "RunFiles"]
 
@@ -144,6 +144,17 @@ class RunFiles:
             self.requests.write_line(line)
         else:
             self.requests.write(dict(zip(_REQUEST_FIELDS, values, strict=True)))
+
+    def answer(self, rid: int, intended_s: float, latency_s: float, answer: tuple[Any, ...],
+               prompt_id: str | None, shared: bool = False) -> None:
+        """``request_values((rid, intended_s, intended_s, latency_s, *answer, prompt_id, None))``: a request sent when
+        it was meant to be, with ``workload.outcome.answer_values``' values of its answer; ``shared``: a tuple
+        ``sim.kept_records`` hands back for many records (``request_line.answer_line``)."""
+        line = answer_line(rid, intended_s, latency_s, answer, prompt_id, shared)
+        if line is not None:
+            self.requests.write_line(line)
+        else:
+            self.request_values((rid, intended_s, intended_s, latency_s, *answer, prompt_id, None))
 
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))

@@ -34,7 +34,7 @@ from fake_providers.servers.runner import provider_seed
 from gateway.config import GatewayConfig
 from gateway.core.gold_flow import gold_probe_flow
 from gateway.core.observer import Observers
-from gateway.core.pipeline import ParseOutcome, parse_appointment
+from gateway.core.pipeline import ParseOutcome, is_kept, parse_appointment
 from gateway.core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
 from gateway.core.stack import Stack
 from gateway.service.admission import Admission
@@ -219,7 +219,7 @@ class _Twin:
             # the body a live client would get (a shed request's: none, as an empty one, not JSON)
             answer = kept_answer_values(result, prompt.gold) if result is not None \
                 else outcome.answer_values(SHED_STATUS, None, prompt.gold)
-            self.files.request_values((rid, intended_s, intended_s, latency, *answer, prompt.id, None))
+            self.files.answer(rid, intended_s, latency, answer, prompt.id, result is not None and is_kept(result))
 
     def every_probe_period(self, flow: Callable[[], Generator[Any, Any, Any]], keys: int
                            ) -> Generator[simpy.Event, Any, None]:

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from reports.records import RequestRecord
 from sim.records import _encode
-from sim.request_line import request_line
+from sim.request_line import _TAILS, _TAILS_SIZE, answer_line, request_line
+from workload.outcome import answer_values as answer_values_of
 from workload.outcome import answered_values
 from workload.prompts import Gold
 
@@ -133,3 +134,51 @@ def test_a_zero_confidence_keeps_its_sign_after_the_other_zero() -> None:
              for c in (0.0, -0.0, 0.0, 0.25, 0.25)]
     assert [line is not None and json.loads(line)["confidence"] for line in lines] == [0.0, -0.0, 0.0, 0.25, 0.25]
     assert [line and '"confidence": -0.0,' in line for line in lines] == [False, True, False, False, False]
+
+
+@settings(max_examples=400)
+@given(calls=st.lists(st.tuples(st.integers(0, 10**7), times, st.sampled_from([0.0, -0.0, 0.25, 0.5, math.nan]),
+                                st.integers(0, 2), st.sampled_from(["c000001", "c000002", None]), st.booleans()),
+                      min_size=1, max_size=12),
+       bodies_=st.lists(bodies, min_size=3, max_size=3), gold=golds)
+def test_an_answer_s_line_is_the_record_s_line_whatever_was_written_before(
+        calls: list[tuple[int, float, float, int, str | None, bool]], bodies_: list[Any], gold: Gold | None) -> None:
+    # three answers, each written for several requests (ids, times, latencies and prompt ids mixed): a kept
+    # tail must be the one of its own answer, latency (of either zero's sign) and prompt id
+    answers = [answer_values_of(200, body, gold) for body in bodies_]
+    for rid, intended, latency, which, prompt_id, shared in calls:
+        answer = answers[which]
+        full = request_line((rid, intended, intended, latency, *answer, prompt_id, None))
+        line = answer_line(rid, intended, latency, answer, prompt_id, shared)
+        assert line == full or (line is None and (full is None or math.copysign(1.0, latency) < 0))
+        if line is not None:
+            assert line == _encoded((rid, intended, intended, latency, *answer, prompt_id, None))
+
+
+def test_another_answer_gets_its_own_tail() -> None:
+    # another tuple of the same prompt and latency: the kept text is not handed to it
+    body: dict[str, Any] = {"confidence": 0.5, "meta": {"provider": "qwen", "attempts": 1}}
+    first = answer_values_of(200, body, None)
+    line = answer_line(1, 2.0, 0.0, first, "c1", True)
+    other = answer_values_of(200, {**body, "confidence": 0.75}, None)
+    assert answer_line(1, 2.0, 0.0, other, "c1", True) == request_line((1, 2.0, 2.0, 0.0, *other, "c1", None))
+    assert answer_line(1, 2.0, 0.0, first, "c1", True) == line
+
+
+def test_a_zero_latency_keeps_its_sign_after_the_other_zero() -> None:
+    answer = answer_values_of(200, {"confidence": 0.5, "meta": {}}, None)
+    for latency in (0.0, -0.0, 0.0, -0.0):
+        full = request_line((3, 1.5, 1.5, latency, *answer, "c1", None))
+        line = answer_line(3, 1.5, latency, answer, "c1", True)
+        assert full is not None and (line == full or (line is None and math.copysign(1.0, latency) < 0))
+
+
+def test_kept_tails_are_bounded() -> None:
+    body: dict[str, Any] = {"confidence": 0.5, "meta": {}}
+    answer = answer_values_of(200, body, None)
+    for n in range(_TAILS_SIZE + 10):
+        answer_line(n, 1.0, 0.5 + n, answer, "c1", True)
+    assert 0 < len(_TAILS) <= _TAILS_SIZE
+    before = len(_TAILS)
+    answer_line(1, 1.0, 0.25, answer_values_of(200, body, None), "c1", False)   # a one-off answer is not kept
+    assert len(_TAILS) == before
