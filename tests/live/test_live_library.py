@@ -167,7 +167,11 @@ def test_provider_down_fails_over(provider_down_run: CliResult) -> None:
     calls = read_jsonl(run_dir / "calls.jsonl")
     during = [c for c in calls if start + 0.5 <= c["t_s"] <= end - 0.5]
     qwen = [c for c in during if c["provider"] == "qwen"]
-    assert qwen and all(c["result"] != "ok" for c in qwen), f"qwen answered while down: {qwen[:5]}"
+    assert all(c["result"] != "ok" for c in qwen), f"qwen answered while down: {qwen[:5]}"
+    # Qwen was tried and failed: its resets can all fall in the fault's first half second (the breaker opens on
+    # them, and its half-open probe need not land inside the trimmed window), so they are looked for from the start
+    tried = [c for c in calls if c["provider"] == "qwen" and start - 0.5 <= c["t_s"] <= end - 0.5]
+    assert any(c["result"] != "ok" for c in tried), f"qwen was not tried while down: {tried[:5]}"
     assert sum(c["provider"] == "claude" and c["result"] == "ok" for c in during) > 0
     req = report["requests"]
     # failover, not the regex fallback, serves users while one provider is down
