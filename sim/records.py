@@ -153,8 +153,9 @@ class RunFiles:
         line = answer_line(rid, intended_s, latency_s, answer, prompt_id, shared)
         if line is not None:
             self.requests.write_line(line)
-        else:
-            self.request_values((rid, intended_s, intended_s, latency_s, *answer, prompt_id, None))
+        else:   # declined by the same checks as request_line's: straight to the encoder, not through them again
+            values = (rid, intended_s, intended_s, latency_s, *answer, prompt_id, None)
+            self.requests.write(dict(zip(_REQUEST_FIELDS, values, strict=True)))
 
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))

@@ -86,10 +86,7 @@ def request_line(values: tuple[Any, ...]) -> str | None:
             and (sent is intended or (type(sent) is float and -_INF < sent < _INF)) and values[23] is None):
         return None
     tail = _tail(latency, values[4:22], values[22])
-    if tail is None:
-        return None
-    text = repr(intended)
-    return f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text if sent is intended else repr(sent)}, {tail}'
+    return None if tail is None else _line(rid, intended, sent, tail)
 
 
 def answer_line(rid: int, intended: float, latency: float, answer: tuple[Any, ...], prompt_id: str | None,
@@ -101,29 +98,30 @@ def answer_line(rid: int, intended: float, latency: float, answer: tuple[Any, ..
     clock they are the same for most requests (a kept cache hit, in 0 s): ~1.7 us of a request.  A one-off
     answer's tail is not kept: a miss's would push the kept ones out.
     """
-    # exact types only, so that equal keys write the same: a zero latency keeps its sign out of the key (-0.0 == 0.0)
-    if not (type(rid) is int and type(intended) is float and -_INF < intended < _INF and type(latency) is float
-            and (prompt_id is None or type(prompt_id) is str) and (latency or copysign(1.0, latency) > 0)):
+    if not (type(rid) is int and type(intended) is float and -_INF < intended < _INF):
         return None
-    if shared:
+    # keyed by exact types only, so that equal keys write the same; a latency with its sign bit set is not keyed:
+    # -0.0 == 0.0 but the two are two texts (and a latency is never below zero)
+    if shared and type(latency) is float and copysign(1.0, latency) > 0 \
+            and (prompt_id is None or type(prompt_id) is str):
         key = (id(answer), latency, prompt_id)
         # the entry keeps its answer alive, so while it is there no other tuple can have that id
         found = _TAILS.get(key)
         if found is not None:
-            tail: str | None = found[1]
-        else:
-            tail = _tail(latency, answer, prompt_id)
-            if tail is None:
-                return None
+            return _line(rid, intended, intended, found[1])
+        tail = _tail(latency, answer, prompt_id)
+        if tail is not None:
             if len(_TAILS) >= _TAILS_SIZE:
                 _TAILS.clear()
             _TAILS[key] = (answer, tail)
     else:
         tail = _tail(latency, answer, prompt_id)
-        if tail is None:
-            return None
+    return None if tail is None else _line(rid, intended, intended, tail)
+
+
+def _line(rid: int, intended: float, sent: float, tail: str) -> str:
     text = repr(intended)
-    return f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text}, {tail}'
+    return f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text if sent is intended else repr(sent)}, {tail}'
 
 
 def _tail(latency: Any, answer: tuple[Any, ...], prompt_id: Any) -> str | None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.records import RequestRecord
-from sim.records import _encode
+from sim.records import RunFiles, _encode
 from sim.request_line import _TAILS, _TAILS_SIZE, answer_line, request_line
 from workload.outcome import answer_values as answer_values_of
 from workload.outcome import answered_values
@@ -150,7 +150,7 @@ def test_an_answer_s_line_is_the_record_s_line_whatever_was_written_before(
         answer = answers[which]
         full = request_line((rid, intended, intended, latency, *answer, prompt_id, None))
         line = answer_line(rid, intended, latency, answer, prompt_id, shared)
-        assert line == full or (line is None and (full is None or math.copysign(1.0, latency) < 0))
+        assert line == full
         if line is not None:
             assert line == _encoded((rid, intended, intended, latency, *answer, prompt_id, None))
 
@@ -170,7 +170,7 @@ def test_a_zero_latency_keeps_its_sign_after_the_other_zero() -> None:
     for latency in (0.0, -0.0, 0.0, -0.0):
         full = request_line((3, 1.5, 1.5, latency, *answer, "c1", None))
         line = answer_line(3, 1.5, latency, answer, "c1", True)
-        assert full is not None and (line == full or (line is None and math.copysign(1.0, latency) < 0))
+        assert full is not None and line == full
 
 
 def test_kept_tails_are_bounded() -> None:
@@ -182,3 +182,26 @@ def test_kept_tails_are_bounded() -> None:
     before = len(_TAILS)
     answer_line(1, 1.0, 0.25, answer_values_of(200, body, None), "c1", False)   # a one-off answer is not kept
     assert len(_TAILS) == before
+
+
+def test_a_kept_tail_is_its_own_latency_s() -> None:
+    # one kept answer and prompt at two latencies, then the first again: each line has its own latency_s
+    answer = answer_values_of(200, {"confidence": 0.5, "meta": {"provider": "qwen", "attempts": 1}}, None)
+    for latency in (0.25, 0.5, 0.25, 1e-7):
+        line = answer_line(4, 3.0, latency, answer, "c1", True)
+        assert line == request_line((4, 3.0, 3.0, latency, *answer, "c1", None))
+        assert line is not None and json.loads(line)["latency_s"] == latency
+
+
+@settings(max_examples=60)
+@given(body=bodies, gold=golds, shared=st.booleans(), latency=times)
+def test_run_files_write_every_answer_as_the_encoder_does(tmp_path_factory: Any, body: Any, gold: Gold | None,
+                                                          shared: bool, latency: float) -> None:
+    # formatted or declined (a wrong answer's evidence, a non-finite latency), the file holds the encoder's line
+    answer = answer_values_of(200, body, gold)
+    run_dir = tmp_path_factory.mktemp("run")
+    files = RunFiles(run_dir)
+    files.answer(7, 1.25, latency, answer, "c000001", shared)
+    files.requests.close()
+    line = (run_dir / "requests.jsonl").read_text(encoding="utf-8")
+    assert line == _encoded((7, 1.25, 1.25, latency, *answer, "c000001", None)) + "\n"
