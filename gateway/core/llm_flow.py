@@ -33,8 +33,8 @@ from .refusal import NEVER, Blocker, Cause, Refusal, admits_at, refusal
 from .stack import Stack
 
 # CacheSpec and the entry codec live in ``cache_entry``; named here too, where the flows always found them
-__all__ = ["UNASKED", "CacheSpec", "LlmResult", "cache_hit", "call_llm", "decode_completion", "encode_completion",
-           "probe_due_providers", "remember"]
+__all__ = ["UNASKED", "CacheSpec", "LlmResult", "LookedUp", "cache_hit", "call_llm", "decode_completion",
+           "encode_completion", "probe_due_providers", "remember"]
 
 #: the exclusions of a first try with nothing tried, spent or waiting yet: no sets built for it
 _NONE: frozenset[str] = frozenset()
@@ -46,6 +46,8 @@ class _Unasked:
 
 #: ``call_llm``'s ``looked_up`` when the caller has not looked the exact key up: the flow does
 UNASKED = _Unasked()
+#: what a caller found at a call's exact key (an entry, or None), or UNASKED
+LookedUp = str | _Unasked | None
 
 
 @frozen_init   # one or two a request (``frozen_init``)
@@ -105,7 +107,7 @@ def call_llm(
     cache: CacheSpec | None = None,
     probe: bool = False,
     request_id: int | None = None,
-    looked_up: str | _Unasked | None = UNASKED,
+    looked_up: LookedUp = UNASKED,
 ) -> Flow:
     """Get one completion; with ``cache`` set, look it up first.
 

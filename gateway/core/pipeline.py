@@ -15,7 +15,7 @@ from ..nlp import LlmAnswerError, ParseResult, build_negotiation_messages, build
 from ..outcomes import ChatRequest, Completion, ProviderFailure
 from .agents import AgentAnswers, confirmation, for_answer, for_regex
 from .effects import Flow
-from .llm_flow import CacheSpec, LlmResult, cache_hit, call_llm, remember
+from .llm_flow import UNASKED, CacheSpec, LlmResult, LookedUp, cache_hit, call_llm, remember
 from .parse_outcome import ParseOutcome
 from .stack import ModeView, Stack
 
@@ -83,7 +83,11 @@ def _negotiation_call(answers: AgentAnswers) -> tuple[str, ChatRequest, CacheSpe
 #: they would) and the observer still told, per request.  The hit is kept alive in the value, so its id is
 #: never reused; the outcome is frozen and nothing downstream changes its answer or agents (``agents``'
 #: docstring).  A live clock never stands still: live never takes it.  Bounded: a full memo starts again.
-_STILL_HITS: dict[tuple[int, date, bool, bool, bool], tuple[LlmResult, ParseOutcome]] = {}
+#: A taken slot's outcome holds its negotiation too, answered from the cache in no time: kept with that
+#: call's spec and hit, and handed back only while the spec's entry still gives that hit (looked up as the
+#: full path would, once).
+_STILL_HITS: dict[tuple[int, date, bool, bool, bool],
+                  tuple[LlmResult, ParseOutcome, CacheSpec | None, LlmResult | None]] = {}
 #: the same outcomes by their own id (``is_kept``), emptied with ``_STILL_HITS``
 _KEPT_IDS: dict[int, ParseOutcome] = {}
 _STILL_HITS_MAX = 8192
@@ -95,11 +99,15 @@ def is_kept(outcome: ParseOutcome) -> bool:
     return _KEPT_IDS.get(id(outcome)) is outcome
 
 
-def _keep_still_hit(key: tuple[int, date, bool, bool, bool], hit: LlmResult, outcome: ParseOutcome) -> None:
+def _keep_still_hit(key: tuple[int, date, bool, bool, bool], hit: LlmResult, outcome: ParseOutcome,
+                    negotiated: tuple[CacheSpec, LlmResult] | None) -> None:
     if len(_STILL_HITS) >= _STILL_HITS_MAX:
         _STILL_HITS.clear()
         _KEPT_IDS.clear()
-    _STILL_HITS[key] = (hit, outcome)
+    replaced = _STILL_HITS.get(key)   # a taken slot's, whose negotiation's entry changed: handed back no more
+    if replaced is not None:
+        del _KEPT_IDS[id(replaced[1])]
+    _STILL_HITS[key] = (hit, outcome, None, None) if negotiated is None else (hit, outcome, *negotiated)
     _KEPT_IDS[id(outcome)] = outcome
 
 
@@ -122,15 +130,25 @@ def parse_appointment(
     looked_up = (yield spec.lookup()) if stack.config.cache.enabled else None
     hit = cache_hit(looked_up, spec.key()) if looked_up is not None else None
     # only plain keys (a subclass, or a probe of 1, could compare equal to another and answer for it)
+    looked_up_negotiation: LookedUp = UNASKED
     still_key = (id(hit), reference, mode.degraded, mode.conservation, probe) if (
         hit is not None and clock.stands_still and type(reference) is date and type(probe) is bool) else None
     if still_key is not None:
         # exact when no time passed from the arrival to here, as then none passes to the end (``_STILL_HITS``)
         still = _STILL_HITS.get(still_key)
         if still is not None and t == received_at and clock.now() == t:
-            return _reported(stack, still[1])
+            spec_of_negotiation = still[2]
+            if spec_of_negotiation is None:
+                return _reported(stack, still[1])
+            if t < received_at + stack.deadline_s:   # else the full path's negotiation is its template
+                negotiation_entry = yield spec_of_negotiation.lookup()
+                if negotiation_entry is not None \
+                        and cache_hit(negotiation_entry, spec_of_negotiation.key()) is still[3]:
+                    return _reported(stack, still[1])
+                looked_up_negotiation = negotiation_entry   # the full path's negotiation takes it as found
     deadline = received_at + stack.deadline_s
     agents: dict[str, float] = {}
+    negotiated: tuple[CacheSpec, LlmResult] | None = None
     llm = hit if hit is not None else (yield from call_llm(
         stack, request, deadline, mode.conservation, spec, probe, request_id, looked_up))
     answers: AgentAnswers | None = None
@@ -199,7 +217,8 @@ def parse_appointment(
         # There is something to negotiate only when the slot asked for is taken; a free slot is
         # confirmed from a template, so most requests cost one LLM call, not two.
         if availability["available"] is False:
-            out["negotiation"] = yield from _negotiate(stack, answers, deadline, mode, probe, request_id)
+            out["negotiation"], negotiated = yield from _negotiate(
+                stack, answers, deadline, mode, probe, request_id, looked_up_negotiation)
         else:
             out["negotiation"] = answers.confirmed()
         done = clock.now()
@@ -215,10 +234,11 @@ def parse_appointment(
         llm.attempts, json_error, result.confidence,  # attempts, json_error, confidence
         done - received_at, agents, None,  # agent_s, agents, retry_after_s
         bool(validation["valid"]), probe)  # valid, probe
-    # a hit whose slot was free (no negotiation call, whose answer the cache decides) in no time at all
+    # a hit whose slot was free (no negotiation call), or whose negotiation the cache answered, in no time at all
     if (still_key is not None and hit is not None and not fallback
-            and (not full or availability["available"] is not False) and done == received_at):
-        _keep_still_hit(still_key, hit, outcome)
+            and (not full or availability["available"] is not False or negotiated is not None)
+            and done == received_at):
+        _keep_still_hit(still_key, hit, outcome, negotiated)
     return _reported(stack, outcome)
 
 
@@ -234,15 +254,20 @@ def _failure_summary(failures: tuple[ProviderFailure, ...]) -> str:
 
 
 def _negotiate(
-    stack: Stack, answers: AgentAnswers, deadline: float, mode: ModeView, probe: bool, request_id: int | None
+    stack: Stack, answers: AgentAnswers, deadline: float, mode: ModeView, probe: bool, request_id: int | None,
+    looked_up: LookedUp,
 ) -> Flow:
-    """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't."""
+    """The negotiation agent: an LLM-written counter-proposal, or a template when the LLM can't.
+
+    Returns the answer, and the call's spec and result when the exact key's entry answered it (a pure
+    function of that entry).  ``looked_up``: as ``call_llm``'s."""
     template, request, spec = _negotiation_call(answers)
     if stack.clock.now() >= deadline:
-        return {"message": template, "source": "template"}
-    llm = yield from call_llm(stack, request, deadline, mode.conservation, spec, probe, request_id)
+        return {"message": template, "source": "template"}, None
+    llm = yield from call_llm(stack, request, deadline, mode.conservation, spec, probe, request_id, looked_up)
     if llm.completion is None:
-        return {"message": template, "source": "template"}
+        return {"message": template, "source": "template"}, None
     if not llm.cache_hit and stack.config.cache.enabled:
         yield from remember(stack, spec, llm.completion, stack.config.scaled(mode.settings.cache_ttl_s))
-    return {"message": llm.completion.text.strip()[:500], "source": "llm"}
+    hit = (spec, llm) if llm.cache_hit and not spec.similar else None
+    return {"message": llm.completion.text.strip()[:500], "source": "llm"}, hit
