@@ -20,7 +20,7 @@ from typing import IO, Any
 from gateway.core.observer import CallEvent, StateEvent
 from reports.records import CallRecord, EventRecord, RequestRecord
 
-from .request_line import answer_line, request_line
+from .request_line import answer_line, head_line, request_line
 
 __all__ = ["FLUSH_EVERY", "JsonlWriter", "RecordObserver", "RunFiles"]
 
@@ -146,16 +146,24 @@ class RunFiles:
             self.requests.write(dict(zip(_REQUEST_FIELDS, values, strict=True)))
 
     def answer(self, rid: int, intended_s: float, latency_s: float, answer: tuple[Any, ...],
-               prompt_id: str | None, shared: bool = False) -> None:
+               prompt_id: str | None) -> None:
         """``request_values((rid, intended_s, intended_s, latency_s, *answer, prompt_id, None))``: a request sent when
-        it was meant to be, with ``workload.outcome.answer_values``' values of its answer; ``shared``: a tuple
-        ``sim.kept_records`` hands back for many records (``request_line.answer_line``)."""
-        line = answer_line(rid, intended_s, latency_s, answer, prompt_id, shared)
+        it was meant to be, with ``workload.outcome.answer_values``' values of its answer."""
+        line = answer_line(rid, intended_s, latency_s, answer, prompt_id)
         if line is not None:
             self.requests.write_line(line)
         else:   # declined by the same checks as request_line's: straight to the encoder, not through them again
             values = (rid, intended_s, intended_s, latency_s, *answer, prompt_id, None)
             self.requests.write(dict(zip(_REQUEST_FIELDS, values, strict=True)))
+
+    def kept(self, rid: int, intended_s: float, tail: str) -> bool:
+        """A request sent when it was meant to be, of a kept outcome's tail (``kept_records.kept_tail``);
+        False when its id or time is not one the line covers (write it with ``answer``)."""
+        line = head_line(rid, intended_s, tail)
+        if line is None:
+            return False
+        self.requests.write_line(line)
+        return True
 
     def call(self, record: CallRecord) -> None:
         self.calls.write(dict(zip(_CALL_FIELDS, _call_values(record), strict=True)))

@@ -13,20 +13,20 @@ prompt id) are checked here, exact types only, so ``!r`` is their type's own rep
 does not cover (a wrong answer's evidence, a non-finite time, an int subclass) gets None, and the
 encoder writes it.  The line's middle (``outcome`` to ``harness_error``) is the same text for most
 answers and is kept per value (``_middle``): at 240 s cache on, 257,430 -> 249,935 instructions a request.
-``answer_line`` keeps a kept answer's whole tail (``latency_s`` on), whose values are shared by most records
-on the twin's still clock, and writes only the id and the times: 68,474 -> 64,576 instructions a request.
+``record_tail`` is the line from ``latency_s`` on: ``sim.kept_records`` keeps a kept outcome's (its values
+are shared by most records on the twin's still clock), and ``head_line`` writes only the id and the times
+before it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import fields
-from math import copysign
 from typing import Any
 
 from reports.records import RequestRecord
 
-__all__ = ["answer_line", "request_line"]
+__all__ = ["answer_line", "head_line", "record_tail", "request_line"]
 
 #: the values the line below writes, in its order: RequestRecord's fields
 _KEYS = ("id", "intended_s", "sent_s", "latency_s", "outcome", "status", "error", "provider", "attempts",
@@ -46,11 +46,7 @@ _LITERAL = {True: "true", False: "false", None: "null"}
 #: in the key is a text, an exact int, a bool, None or a non-zero float, whose equals write the same.
 _STRING: dict[str, str] = {}
 _MIDDLE: dict[tuple[Any, ...], str] = {}
-#: ``answer_line``'s tails, by (id(answer), latency, prompt id), with the answer they were written of
-_TAILS: dict[tuple[int, float, str | None], tuple[tuple[Any, ...], str]] = {}
 _MEMO_SIZE = 65536
-#: a tail holds its answer (~1 KiB the pair): as many as ``sim.kept_records`` keeps answers
-_TAILS_SIZE = 8192
 
 
 def _text(value: str) -> str:
@@ -85,38 +81,25 @@ def request_line(values: tuple[Any, ...]) -> str | None:
     if not (type(rid) is int and type(intended) is float and -_INF < intended < _INF
             and (sent is intended or (type(sent) is float and -_INF < sent < _INF)) and values[23] is None):
         return None
-    tail = _tail(latency, values[4:22], values[22])
+    tail = record_tail(latency, values[4:22], values[22])
     return None if tail is None else _line(rid, intended, sent, tail)
 
 
-def answer_line(rid: int, intended: float, latency: float, answer: tuple[Any, ...], prompt_id: str | None,
-                shared: bool) -> str | None:
-    """``request_line((rid, intended, intended, latency, *answer, prompt_id, None))``.
-
-    ``shared``: ``answer`` is a tuple that ``sim.kept_records`` hands back for many requests (a kept outcome's);
-    its tail (``latency_s`` on) is then worked out once an (answer, latency, prompt id), as on the twin's still
-    clock they are the same for most requests (a kept cache hit, in 0 s): ~1.7 us of a request.  A one-off
-    answer's tail is not kept: a miss's would push the kept ones out.
-    """
+def answer_line(rid: int, intended: float, latency: float, answer: tuple[Any, ...],
+                prompt_id: str | None) -> str | None:
+    """``request_line((rid, intended, intended, latency, *answer, prompt_id, None))``, without the tuple."""
     if not (type(rid) is int and type(intended) is float and -_INF < intended < _INF):
         return None
-    # keyed by exact types only, so that equal keys write the same; a latency with its sign bit set is not keyed:
-    # -0.0 == 0.0 but the two are two texts (and a latency is never below zero)
-    if shared and type(latency) is float and copysign(1.0, latency) > 0 \
-            and (prompt_id is None or type(prompt_id) is str):
-        key = (id(answer), latency, prompt_id)
-        # the entry keeps its answer alive, so while it is there no other tuple can have that id
-        found = _TAILS.get(key)
-        if found is not None:
-            return _line(rid, intended, intended, found[1])
-        tail = _tail(latency, answer, prompt_id)
-        if tail is not None:
-            if len(_TAILS) >= _TAILS_SIZE:
-                _TAILS.clear()
-            _TAILS[key] = (answer, tail)
-    else:
-        tail = _tail(latency, answer, prompt_id)
+    tail = record_tail(latency, answer, prompt_id)
     return None if tail is None else _line(rid, intended, intended, tail)
+
+
+def head_line(rid: int, intended: float, tail: str) -> str | None:
+    """The line of a request sent when it was meant to be, of its ``record_tail``; None for an id or time the
+    line does not cover."""
+    if not (type(rid) is int and type(intended) is float and -_INF < intended < _INF):
+        return None
+    return _line(rid, intended, intended, tail)
 
 
 def _line(rid: int, intended: float, sent: float, tail: str) -> str:
@@ -124,7 +107,7 @@ def _line(rid: int, intended: float, sent: float, tail: str) -> str:
     return f'{{"id": {rid!r}, "intended_s": {text}, "sent_s": {text if sent is intended else repr(sent)}, {tail}'
 
 
-def _tail(latency: Any, answer: tuple[Any, ...], prompt_id: Any) -> str | None:
+def record_tail(latency: Any, answer: tuple[Any, ...], prompt_id: Any) -> str | None:
     """The line from ``latency_s`` to its end, of the latency, the 18 values ``outcome`` to ``agent_s`` and the
     prompt id (``phase`` is None), or None."""
     _, status, _, provider, attempts, _, _, _, _, _, _, correct, _, _, _, served, _, agent_s = answer
@@ -143,3 +126,4 @@ def _tail(latency: Any, answer: tuple[Any, ...], prompt_id: Any) -> str | None:
         f'"prompt_id": {"null" if prompt_id is None else _STRING.get(prompt_id) or _text(prompt_id)}, '
         f'"phase": null}}'
     )
+

@@ -1,12 +1,11 @@
 """One twin run: open-model arrivals through the gateway core in virtual time, records on disk.
 
-The same pipe as a live run with the supervisor, Locust and the sockets taken
-out: ``workload`` gives the arrivals and prompts, ``gateway.core`` handles each
-request on the twin's clock, ``SimProvider`` plays the fakes (fault engine,
-service model, reply model) and the proxy (toxics), the timeline applies the
-scenario's steps at their virtual times, and ``workload.outcome`` turns each
-request's fate into its ``RequestRecord`` — the very function the Locust user
-calls.  The report is then built from the run directory exactly as for a live run.
+The same pipe as a live run with the supervisor, Locust and the sockets taken out: ``workload`` gives the
+arrivals and prompts, ``gateway.core`` handles each request on the twin's clock, ``SimProvider`` plays the
+fakes (fault engine, service model, reply model) and the proxy (toxics), the timeline applies the scenario's
+steps at their virtual times, and ``workload.outcome`` turns each request's fate into its ``RequestRecord``
+— the very function the Locust user calls.  The report is then built from the run directory exactly as for
+a live run.
 
 The same ``SimSetup`` gives the same records, byte for byte: SimPy's event
 order is deterministic, and every random draw comes from a generator seeded
@@ -34,7 +33,7 @@ from fake_providers.servers.runner import provider_seed
 from gateway.config import GatewayConfig
 from gateway.core.gold_flow import gold_probe_flow
 from gateway.core.observer import Observers
-from gateway.core.pipeline import ParseOutcome, is_kept, parse_appointment
+from gateway.core.pipeline import ParseOutcome, parse_appointment
 from gateway.core.probes import PROBE_REQUEST, probe_due_providers, probe_period_s
 from gateway.core.stack import Stack
 from gateway.service.admission import Admission
@@ -48,7 +47,7 @@ from workload.schedule import Stage, arrival_pairs, schedule_end
 from .arrivals import every_arrival
 from .clock import SimClock
 from .interpreter import Effects
-from .kept_records import kept_answer_values
+from .kept_records import kept_answer_values, kept_tail
 from .provider import SimProvider
 from .records import RecordObserver, RunFiles
 from .steps import Step
@@ -215,11 +214,13 @@ class _Twin:
             self.files.request(outcome.failed(rid, intended_s, intended_s, setup.client_timeout_s, CLIENT_TIMEOUT,
                                               prompt.id))
         else:
-            # the record's values: the very fields answered_data's RequestRecord has, without building it; of
-            # the body a live client would get (a shed request's: none, as an empty one, not JSON)
-            answer = kept_answer_values(result, prompt.gold) if result is not None \
-                else outcome.answer_values(SHED_STATUS, None, prompt.gold)
-            self.files.answer(rid, intended_s, latency, answer, prompt.id, result is not None and is_kept(result))
+            # a kept outcome's line tail, else the very fields answered_data's RequestRecord has, of the body a
+            # live client would get (a shed request's: none, as an empty one, not JSON), without building it
+            tail = kept_tail(result, prompt.gold, latency, prompt.id) if result is not None else None
+            if tail is None or not self.files.kept(rid, intended_s, tail):
+                answer = kept_answer_values(result, prompt.gold) if result is not None \
+                    else outcome.answer_values(SHED_STATUS, None, prompt.gold)
+                self.files.answer(rid, intended_s, latency, answer, prompt.id)
 
     def every_probe_period(self, flow: Callable[[], Generator[Any, Any, Any]], keys: int
                            ) -> Generator[simpy.Event, Any, None]:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from reports.records import RequestRecord
 from sim.records import RunFiles, _encode
-from sim.request_line import _TAILS, _TAILS_SIZE, answer_line, request_line
+from sim.request_line import answer_line, head_line, record_tail, request_line
 from workload.outcome import answer_values as answer_values_of
 from workload.outcome import answered_values
 from workload.prompts import Gold
@@ -136,72 +136,31 @@ def test_a_zero_confidence_keeps_its_sign_after_the_other_zero() -> None:
     assert [line and '"confidence": -0.0,' in line for line in lines] == [False, True, False, False, False]
 
 
-@settings(max_examples=400)
-@given(calls=st.lists(st.tuples(st.integers(0, 10**7), times, st.sampled_from([0.0, -0.0, 0.25, 0.5, math.nan]),
-                                st.integers(0, 2), st.sampled_from(["c000001", "c000002", None]), st.booleans()),
-                      min_size=1, max_size=12),
-       bodies_=st.lists(bodies, min_size=3, max_size=3), gold=golds)
-def test_an_answer_s_line_is_the_record_s_line_whatever_was_written_before(
-        calls: list[tuple[int, float, float, int, str | None, bool]], bodies_: list[Any], gold: Gold | None) -> None:
-    # three answers, each written for several requests (ids, times, latencies and prompt ids mixed): a kept
-    # tail must be the one of its own answer, latency (of either zero's sign) and prompt id
-    answers = [answer_values_of(200, body, gold) for body in bodies_]
-    for rid, intended, latency, which, prompt_id, shared in calls:
-        answer = answers[which]
-        full = request_line((rid, intended, intended, latency, *answer, prompt_id, None))
-        line = answer_line(rid, intended, latency, answer, prompt_id, shared)
-        assert line == full
-        if line is not None:
-            assert line == _encoded((rid, intended, intended, latency, *answer, prompt_id, None))
-
-
-def test_another_answer_gets_its_own_tail() -> None:
-    # another tuple of the same prompt and latency: the kept text is not handed to it
-    body: dict[str, Any] = {"confidence": 0.5, "meta": {"provider": "qwen", "attempts": 1}}
-    first = answer_values_of(200, body, None)
-    line = answer_line(1, 2.0, 0.0, first, "c1", True)
-    other = answer_values_of(200, {**body, "confidence": 0.75}, None)
-    assert answer_line(1, 2.0, 0.0, other, "c1", True) == request_line((1, 2.0, 2.0, 0.0, *other, "c1", None))
-    assert answer_line(1, 2.0, 0.0, first, "c1", True) == line
-
-
-def test_a_zero_latency_keeps_its_sign_after_the_other_zero() -> None:
-    answer = answer_values_of(200, {"confidence": 0.5, "meta": {}}, None)
-    for latency in (0.0, -0.0, 0.0, -0.0):
-        full = request_line((3, 1.5, 1.5, latency, *answer, "c1", None))
-        line = answer_line(3, 1.5, latency, answer, "c1", True)
-        assert full is not None and line == full
-
-
-def test_kept_tails_are_bounded() -> None:
-    body: dict[str, Any] = {"confidence": 0.5, "meta": {}}
-    answer = answer_values_of(200, body, None)
-    for n in range(_TAILS_SIZE + 10):
-        answer_line(n, 1.0, 0.5 + n, answer, "c1", True)
-    assert 0 < len(_TAILS) <= _TAILS_SIZE
-    before = len(_TAILS)
-    answer_line(1, 1.0, 0.25, answer_values_of(200, body, None), "c1", False)   # a one-off answer is not kept
-    assert len(_TAILS) == before
-
-
-def test_a_kept_tail_is_its_own_latency_s() -> None:
-    # one kept answer and prompt at two latencies, then the first again: each line has its own latency_s
-    answer = answer_values_of(200, {"confidence": 0.5, "meta": {"provider": "qwen", "attempts": 1}}, None)
-    for latency in (0.25, 0.5, 0.25, 1e-7):
-        line = answer_line(4, 3.0, latency, answer, "c1", True)
-        assert line == request_line((4, 3.0, 3.0, latency, *answer, "c1", None))
-        assert line is not None and json.loads(line)["latency_s"] == latency
+@settings(max_examples=300)
+@given(rid=st.integers(0, 10**7), intended=times, latency=times, body=bodies, gold=golds,
+       prompt_id=st.one_of(st.none(), texts))
+def test_an_answer_s_line_is_the_record_s_line(rid: int, intended: float, latency: float, body: Any,
+                                               gold: Gold | None, prompt_id: str | None) -> None:
+    answer = answer_values_of(200, body, gold)
+    full = request_line((rid, intended, intended, latency, *answer, prompt_id, None))
+    line = answer_line(rid, intended, latency, answer, prompt_id)
+    assert line == full
+    tail = record_tail(latency, answer, prompt_id)
+    assert (tail is None) is (line is None) or not math.isfinite(intended)
+    if line is not None:
+        assert line == _encoded((rid, intended, intended, latency, *answer, prompt_id, None))
+        assert head_line(rid, intended, tail or "") == line
 
 
 @settings(max_examples=60)
-@given(body=bodies, gold=golds, shared=st.booleans(), latency=times)
+@given(body=bodies, gold=golds, latency=times)
 def test_run_files_write_every_answer_as_the_encoder_does(tmp_path_factory: Any, body: Any, gold: Gold | None,
-                                                          shared: bool, latency: float) -> None:
+                                                          latency: float) -> None:
     # formatted or declined (a wrong answer's evidence, a non-finite latency), the file holds the encoder's line
     answer = answer_values_of(200, body, gold)
     run_dir = tmp_path_factory.mktemp("run")
     files = RunFiles(run_dir)
-    files.answer(7, 1.25, latency, answer, "c000001", shared)
+    files.answer(7, 1.25, latency, answer, "c000001")
     files.requests.close()
     line = (run_dir / "requests.jsonl").read_text(encoding="utf-8")
     assert line == _encoded((7, 1.25, 1.25, latency, *answer, "c000001", None)) + "\n"
