@@ -21,6 +21,21 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
+Ninth and tenth stages (2026-12-02, sessions 8 and 9; session 8 wrote a kept answer's tail once, callgrind
+68,474 -> 64,576; session 9, callgrind instructions per request, cache on, (Ir(240 s) - Ir(120 s)) / requests
+between, PYTHONHASHSEED=0, on another machine: 60,188 -> 53,340, -11.4 %).  24 h of 50 req/s in 130 s wall,
+0.388x that run's bare model (85,319/s); the code before took 183 s at 0.346x (68,213/s) the same day.  Every
+output byte for byte the same.  What did it:
+
+- a taken slot's cache hit (-7.2 %): on a still clock its outcome is kept too, with its negotiation call's
+  spec and hit, and handed back while that entry still gives the same hit (looked up once, as the full path
+  would; a changed entry goes the full path with what was found): kept hits 85.1 -> 93.2 % of an hour;
+- a kept outcome's record tail (-4.5 %): kept with its values by the outcome's id (``kept_records.kept_tail``),
+  one dictionary lookup a request where three were (values, kept check, tail); in a run's dictionaries of
+  thousands of entries a lookup is mostly cache misses (~0.8 us for a shuffled 8,192-entry one here).
+Left: ~6.8 % of requests miss (each prompt's entry expires every 300 s) at ~130-180 us each, flat across
+router, limiter, fault engine, answer, wire, record_call and records; with the cache off 0.096x.
+
 Eighth stage (2026-12-02, session 7; two branches merged, against 2c1b181; callgrind instructions per
 request at steady state, (Ir(240 s) - Ir(120 s)) / requests between, cache on: 120,748 -> 70,165
 (-41.9 %); pyenv 3.11.7 -> Debian 3.11.2 on the same code, alternating, per CPU second: x1.08 and x1.19).
