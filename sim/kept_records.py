@@ -59,7 +59,7 @@ def kept_tail(result: ParseOutcome, gold: Gold | None, latency: float, prompt_id
     found = _TAILS.get(id(result))
     # equal latencies of one sign write the same (-0.0 == 0.0 is two texts); the prompt id exactly the one
     if found is not None and found[1] is gold and found[3] is prompt_id and found[2] == latency \
-            and (latency or copysign(1.0, latency) > 0):
+            and type(latency) is float and (latency or copysign(1.0, latency) > 0):
         return found[4]
     if not is_kept(result):
         return None
