@@ -217,21 +217,19 @@ import json
 import multiprocessing
 import os
 import platform
-import random
 import resource
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import simpy  # noqa: E402
 
 from fake_providers.faults.plan import FaultPlan  # noqa: E402
 from gateway.config import config_from_mapping  # noqa: E402
@@ -239,34 +237,13 @@ from reports.io import load_run  # noqa: E402
 from reports.report import build_report  # noqa: E402
 from reports.runinfo import RunInfo  # noqa: E402
 from scenarios.schema import Prompts  # noqa: E402
+from sim.bare_model import bare_mmc  # noqa: E402
 from sim.batch_means import batch_interval, quantile  # noqa: E402
 from sim.mmc import mmc_stack_setup, run_mmc  # noqa: E402
 from sim.queueing import erlang_c, mm1_response_quantile, mmc_mean_wait  # noqa: E402
 from sim.run import SimSetup, run_sim  # noqa: E402
 from sim.scenario import corpus_prompts  # noqa: E402
 from workload.schedule import Stage  # noqa: E402
-
-
-def bare_mmc(lam: float, mu: float, c: int, n: int, seed: int = 1) -> tuple[float, float]:
-    """Requests per wall second and per CPU second of the plainest SimPy M/M/c."""
-    env = simpy.Environment()
-    server = simpy.Resource(env, capacity=c)
-    rng = random.Random(seed)
-
-    def customer() -> Generator[simpy.Event, Any, None]:
-        with server.request() as req:
-            yield req
-            yield env.timeout(rng.expovariate(mu))
-
-    def source() -> Generator[simpy.Event, Any, None]:
-        for _ in range(n):
-            yield env.timeout(rng.expovariate(lam))
-            env.process(customer())
-
-    started, cpu = time.perf_counter(), time.process_time()
-    env.process(source())
-    env.run()
-    return n / (time.perf_counter() - started), n / (time.process_time() - cpu)
 
 
 def stack_setup(rate: float, duration_s: float, cache: bool, seed: int = 1, report: bool = False) -> SimSetup:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .estimate import estimate_wall_s
 from .progress import Progress, clock_text
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from sim.plan.spec import PlanSpec
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 2, 3
-#: the twin's throughput per worker, report included, measured on this project's 2-core CI machine
-#: (bench/bench_sim.py); only for the estimate printed before a plan starts
-REQUESTS_PER_WALL_S = 1500.0
-POINT_OVERHEAD_S = 1.0
 
 
 def _err(text: str) -> None:
@@ -51,6 +48,7 @@ def plan(argv: list[str]) -> int:
     # lazy: the planner and the twin (~1 s) once the arguments parse, so `llmdrill plan --help` is quick
     from drill.live.plan import PlanError
     from scenarios.problems import Problem, ScenarioError
+    from sim.bare_model import bare_rate
     from sim.plan.points import base_scenario, jobs_for, point_scenario
     from sim.plan.spec import MAX_REQUESTS, parse_plan
 
@@ -94,10 +92,13 @@ def plan(argv: list[str]) -> int:
         _err("\n".join(str(p) for p in exc.problems))
         return EXIT_BAD_INPUT
     workers = 1 if args.cluster else min(args.workers, len(jobs))
-    estimate = (requests / REQUESTS_PER_WALL_S + POINT_OVERHEAD_S * len(jobs)) / workers
-    where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} local worker(s)"
+    speed = bare_rate()
+    estimate = estimate_wall_s(requests, len(jobs), workers, speed)
+    where = (f"Dask cluster {args.cluster}, at this machine's speed per worker" if args.cluster
+             else f"{workers} local worker(s)")
     print(f"llmdrill plan: {spec.name} — {len(jobs)} points, {requests:,.0f} simulated requests; "
-          f"estimated wall time {_clock(estimate)} on {where}; output {out}", flush=True)
+          f"estimated wall time {_clock(estimate)} on {where} (this machine runs a bare SimPy M/M/c at "
+          f"{speed:,.0f} requests/s now); output {out}", flush=True)
     return _sweep(spec, jobs, out, args.workers, args.cluster)
 
 
