@@ -19,9 +19,13 @@ a provider call is observed when it ends (``t_s + latency_s``), a user request w
   last point, if it still fires at the end).
 - Time-to-detect of fault *i*: the first point at or after the fault's start, and no later than its end
   plus the rule's window (a firing an hour later is not a detection of it), where the rule fires *and*
-  fires again on the evidence observed since the fault's start alone; minus the start.  An alert still
-  firing on an earlier fault's records is not a detection of this one, and a window that straddles the
-  start does not count the records from before it as evidence.
+  still fires with every record observed before the fault's start made harmless (a count's match no longer
+  counts; any other value is held at the threshold, which the strict comparison does not breach); minus
+  the start.  So an alert still firing on an earlier fault's records is not a detection of this one, and a
+  window that straddles the start does not credit the fault with errors from before it; but the healthy
+  calls before it stay in the window, as they do in the real alert's rate and sample count, so sparse
+  errors after a start are detected when the runbook's alert fires on them, not once ``min_samples``
+  records of their own have piled up.
 - The result model is ``reports.evaluation``, the samples ``reports.samples``; this module is the
   windows over them.  Its names are re-exported here, where callers have always found them.
 - Cost: O(records log records + points) per rule for counts, rates and averages (cumulative sums over
@@ -133,17 +137,43 @@ def _detect(
     a = int(np.searchsorted(grid, fault.at_s, side="left"))
     b = int(np.searchsorted(grid, latest, side="right"))
     candidates = [k for k in range(a, b) if firing[k]]
+    hit = None
     if candidates:
-        # the same windows, with evidence from before the fault left out
         first = int(np.searchsorted(times, fault.at_s, side="left"))
         ks = np.asarray(candidates, dtype=np.int64)
-        lo = np.maximum(np.searchsorted(times, grid[ks] - rule.window_s, side="right"), first)
-        hi_k = np.maximum(hi[ks], lo)
-        _, _, _, own = _judge(rule, values, lo, hi_k, degraded[ks])
-        hit = next((float(grid[k]) for k, f in zip(candidates, own, strict=True) if f), None)
-    else:
-        hit = None
+        lo = np.searchsorted(times, grid[ks] - rule.window_s, side="right").astype(np.int64)
+        own = np.zeros(len(ks), dtype=np.bool_)
+        # the same windows, each sample from before the fault made harmless at the threshold that point uses
+        for flag in (False, True):
+            at = degraded[ks] == flag
+            if at.any():
+                base = int(lo[at].min())
+                part = values[base:int(hi[ks][at].max())].copy()
+                cut = max(first - base, 0)
+                threshold = rule.threshold_for(flag)
+                part[:cut] = _harmless(rule, part[:cut], threshold)
+                fires = np.asarray(_judge(rule, part, lo[at] - base, hi[ks][at] - base, degraded[ks][at])[3])
+                if rule.aggregation != "count":
+                    # a mean or a percentile of values held at the threshold can round a ulp past it: firing
+                    # also needs a record from the start on that breaches it (exact sums make counts safe)
+                    breach = part > threshold if rule.comparison == ">" else part < threshold
+                    seen = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(breach)])
+                    since = np.maximum(lo[at] - base, cut)
+                    fires &= seen[np.maximum(hi[ks][at] - base, since)] > seen[since]
+                own[at] = fires
+        hit = next((float(grid[k]) for k, f in zip(candidates, own.tolist(), strict=True) if f), None)
     return Detection(fault.index, fault.at_s, hit, None if hit is None else hit - fault.at_s)
+
+
+def _harmless(rule: Rule, values: FloatArray, threshold: float) -> FloatArray:
+    """``values`` that cannot push ``rule`` towards firing: a count's matches count no more, any other
+    value goes no further than the threshold, which a strict comparison does not breach.  The records stay
+    in the window, as a real alert's denominator (its healthy calls) and sample count keep them."""
+    if rule.aggregation == "count":
+        return np.zeros_like(values)
+    if rule.comparison == ">":
+        return np.minimum(values, threshold)
+    return np.maximum(values, threshold)
 
 
 def _evaluate_rule(
