@@ -58,31 +58,50 @@ def _build_encoder() -> Callable[[dict[str, Any]], str]:
 _encode = _build_encoder()
 _string = json.encoder.encode_basestring   # the C encoder's own string writer (ensure_ascii=False)
 _INF = float("inf")
+#: where ``_rounded_text`` writes a time's ``.6f`` text: no exponent in ``repr`` (from 1e-4) and a double's
+#: spacing under 1e-6 (below 2**32)
+_FIXED_MIN, _FIXED_MAX = 1e-4, 4294967296.0
 
 
-def _call_line(t_s: float, provider: str, latency_s: float, result: str, status: int | None,
+def _rounded_text(at: float) -> str:
+    """``repr(round(at, 6))`` of a finite float: a record's time, as the live collector rounds it.
+
+    Two conversions to decimal and one back there; here one for any time from 1e-4 s to 2**32 s: ``round``
+    takes the very six decimals ``.6f`` writes (both correctly rounded), and ``repr`` of their double is them
+    without trailing zeros, as no other decimal of six places or fewer is within that double's spacing (a
+    test checks).  Half of a call line's cost was its time.
+    """
+    if _FIXED_MIN <= at < _FIXED_MAX or -_FIXED_MAX < at <= -_FIXED_MIN:
+        text = f"{at:.6f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return repr(round(at, 6))
+
+
+def _call_line(at: float, provider: str, latency_s: float, result: str, status: int | None,
                request_id: int | None) -> str | None:
-    """A call record's line, formatted as ``_encode`` writes it (one per provider call: a dict and the C
-    encoder cost twice this), or None for a value the format does not cover, which ``_encode`` then takes.
+    """A call record's line (``t_s``: ``round(at, 6)``), formatted as ``_encode`` writes it (one per provider
+    call: a dict and the C encoder cost twice this), or None for a value the format does not cover, which
+    ``_encode`` then takes.
 
     The same bytes (a test checks): a finite float is written as ``float.__repr__``, an int as
     ``int.__repr__``, a string by the encoder's own function; NaN, infinities, bools and subclasses are
     left to ``_encode``.
     """
-    if (type(t_s) is float and type(latency_s) is float and -_INF < t_s < _INF and -_INF < latency_s < _INF
+    if (type(at) is float and type(latency_s) is float and -_INF < at < _INF and -_INF < latency_s < _INF
             and type(provider) is str and type(result) is str
             and (status is None or type(status) is int) and (request_id is None or type(request_id) is int)):
-        return (f'{{"t_s": {t_s!r}, "provider": {_string(provider)}, "latency_s": {latency_s!r}, '
+        return (f'{{"t_s": {_rounded_text(at)}, "provider": {_string(provider)}, "latency_s": {latency_s!r}, '
                 f'"result": {_string(result)}, "status": {"null" if status is None else int.__repr__(status)}, '
                 f'"request_id": {"null" if request_id is None else int.__repr__(request_id)}}}')
     return None
 
 
-def _event_line(t_s: float, kind: str, detail: dict[str, Any]) -> str | None:
-    """An event record's line as ``_encode`` writes it, for a detail of strings only (a shed event per refused
-    call: ~0.6 a request with the cache off), or None, which ``_encode`` then takes.  Same bytes (a test checks).
+def _event_line(at: float, kind: str, detail: dict[str, Any]) -> str | None:
+    """An event record's line (``t_s``: ``round(at, 6)``) as ``_encode`` writes it, for a detail of strings only
+    (a shed event per refused call: ~0.6 a request with the cache off), or None, which ``_encode`` then takes.
+    Same bytes (a test checks).
     """
-    if not (type(t_s) is float and -_INF < t_s < _INF and type(detail) is dict):
+    if not (type(at) is float and -_INF < at < _INF and type(detail) is dict):
         return None
     key = (kind, *detail.items())
     try:
@@ -100,7 +119,7 @@ def _event_line(t_s: float, kind: str, detail: dict[str, Any]) -> str | None:
         rest = f'"kind": {_string(kind)}, "detail": {{{", ".join(items)}}}}}'
         if len(_EVENT_REST) < _EVENT_REST_MAX:
             _EVENT_REST[key] = rest
-    return f'{{"t_s": {t_s!r}, {rest}'
+    return f'{{"t_s": {_rounded_text(at)}, {rest}'
 
 
 #: an event line after its time, by its kind and detail items, kept when they are all exact strings (pure,
@@ -215,23 +234,22 @@ class RecordObserver:
         if event.probe:
             return
         # the line RunFiles.call writes of this CallRecord, without building the record or its dict (one per call)
-        t_s = round(event.started_at, 6)
-        line = _call_line(t_s, event.provider, event.latency_s, event.result, event.status, event.request_id)
+        line = _call_line(event.started_at, event.provider, event.latency_s, event.result, event.status,
+                          event.request_id)
         if line is not None:
             self._files.calls.write_line(line)
         else:
-            self._files.calls.write({"t_s": t_s, "provider": event.provider, "latency_s": event.latency_s,
-                                     "result": event.result, "status": event.status,
+            self._files.calls.write({"t_s": round(event.started_at, 6), "provider": event.provider,
+                                     "latency_s": event.latency_s, "result": event.result, "status": event.status,
                                      "request_id": event.request_id})
 
     def on_state(self, event: StateEvent) -> None:
         # the EventRecord's fields, without building it (a shed event per refused call)
-        t_s = round(event.at, 6)
-        line = _event_line(t_s, event.kind, event.detail)
+        line = _event_line(event.at, event.kind, event.detail)
         if line is not None:
             self._files.events.write_line(line)
         else:
-            self._files.event_of(t_s, event.kind, dict(event.detail))
+            self._files.event_of(round(event.at, 6), event.kind, dict(event.detail))
 
     def on_request(self, summary: Any) -> None:
         pass   # the runner writes the user's view of the request, as the load generator does live

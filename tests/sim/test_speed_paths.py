@@ -9,6 +9,7 @@ code it stands in for, on generated inputs.
 from __future__ import annotations
 
 import json
+import math
 import random
 import unicodedata
 from collections.abc import Generator
@@ -26,7 +27,7 @@ from gateway.policy.cache_policy import _cache_key, cache_key
 from reports.records import CallRecord, EventRecord
 from sim.clock import SimClock
 from sim.interpreter import start
-from sim.records import RecordObserver, RunFiles, _call_line, _encode
+from sim.records import RecordObserver, RunFiles, _call_line, _encode, _rounded_text
 from workload.prompts import normalise
 
 PLAIN_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
@@ -96,9 +97,10 @@ names = st.one_of(st.text(max_size=8), st.sampled_from(["qwen", "ok", "rate_limi
 @given(numbers, names, numbers, names, maybe_ints, maybe_ints)
 def test_a_formatted_call_line_is_the_encoder_s_line(t_s: Any, provider: Any, latency_s: Any, result: Any,
                                                     status: Any, request_id: Any) -> None:
-    line = _call_line(t_s, provider, latency_s, result, status, request_id)
-    plain = PLAIN_ENCODER.encode({"t_s": t_s, "provider": provider, "latency_s": latency_s, "result": result,
-                                  "status": status, "request_id": request_id})
+    line = _call_line(t_s, provider, latency_s, result, status, request_id)   # of the unrounded start
+    plain = PLAIN_ENCODER.encode({"t_s": round(t_s, 6) if type(t_s) is float else t_s, "provider": provider,
+                                  "latency_s": latency_s, "result": result, "status": status,
+                                  "request_id": request_id})
     assert line is None or line == plain
     # the values a call has (finite float times, str names, int or None ids) are always formatted
     if type(t_s) is float and type(latency_s) is float and abs(t_s) < float("inf") > abs(latency_s) \
@@ -222,3 +224,19 @@ def test_a_failed_event_is_thrown_into_the_body_as_a_process_would() -> None:
         return log
 
     assert run(True) == run(False) == [(1.0, "caught refused"), (1.5, "done")]
+
+
+# twin times (0 to a day, to the microsecond and between), ties at the seventh decimal and their neighbours,
+# the ends of the fixed-notation range and any other float
+halves = st.integers(0, (1 << 32) * 10**6).map(lambda n: (n + 0.5) / 1e6)
+near = st.tuples(st.one_of(halves, st.sampled_from([1e-4, 4294967296.0, 1e-7, 5e-5])), st.sampled_from([-1, 0, 1])
+                 ).map(lambda p: p[0] if p[1] == 0 else math.nextafter(p[0], math.copysign(math.inf, p[1])))
+times = st.one_of(st.floats(0, 86400), st.integers(0, 86400 * 10**6).map(lambda n: n / 1e6), near,
+                  near.map(lambda x: -x), st.floats(allow_nan=False, allow_infinity=False),
+                  st.floats(-1e10, 1e10))
+
+
+@settings(max_examples=3000)
+@given(times)
+def test_a_rounded_time_s_text_is_the_repr_of_the_rounded_time(at: float) -> None:
+    assert _rounded_text(at) == repr(round(at, 6))
