@@ -246,6 +246,8 @@ class CircuitBreaker:
 
     def release(self, now: float) -> None:
         """A permitted call was never made: give its permit back."""
+        if self._state is BreakerState.CLOSED:   # the common case (a shed call), without ``state``'s call
+            return
         if self.state(now) is BreakerState.HALF_OPEN and self._half_open_inflight > 0:
             self._half_open_inflight -= 1
             self._half_open_issued -= 1
@@ -257,8 +259,11 @@ class CircuitBreaker:
         self.release(now)
 
     def on_success(self, now: float, duration_s: float) -> None:
-        self._check_duration("on_success", duration_s)
-        state = self.state(now)
+        if not duration_s >= 0.0:   # once a call: the check's call only when it raises
+            self._check_duration("on_success", duration_s)
+        state = self._state
+        if state is BreakerState.OPEN:
+            state = self.state(now)
         if state is BreakerState.CLOSED:
             self._consecutive = 0
             if self._ring_failed:
