@@ -145,3 +145,20 @@ def test_bad_config_names_the_field(kwargs: dict[str, object], field: str) -> No
 def test_bad_retries_done_is_clear() -> None:
     with pytest.raises(ValueError, match="retries_done"):
         _policy().decide(_failure(FailureKind.TIMEOUT), -1, 0.0, random.Random(0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 30.0), st.booleans()), max_size=300), st.floats(1.0, 120.0))
+def test_the_budget_keeps_only_its_window_even_when_never_asked(steps: list[tuple[float, bool]],
+                                                                window: float) -> None:
+    """Regression: with no retry to decide, nothing pruned the log, which kept every attempt's time."""
+    budget = RetryBudget(RetryConfig(budget_window_s=window))
+    now, seen = 0.0, []
+    for gap, is_retry in steps:
+        now += gap
+        budget.record_attempt(now, is_retry)
+        seen.append((now, is_retry))
+        kept = [(t, r) for t, r in seen if t > now - window]
+        # what it holds, unasked, is the window's attempts: the same counts as asking gives
+        assert len(budget._firsts) + len(budget._retries) == len(kept)
+        assert budget.counts(now) == (sum(not r for _, r in kept), sum(r for _, r in kept))
