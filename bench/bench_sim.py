@@ -22,20 +22,22 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
 Eleventh stage (2026-12-03, session 10; three helpers' branches, two kept in part; callgrind instructions per
-request, (Ir(240 s) - Ir(120 s)) / requests between, PYTHONHASHSEED=0): cache off 397,110 -> 381,103 (-4.0 %),
-cache on 53,025 -> 53,238 (flat).  24 h of 50 req/s in 78 s wall, 0.415x that run's bare model (~133,000/s: a fast
+request, (Ir(240 s) - Ir(120 s)) / requests between, PYTHONHASHSEED=0): cache off 397,110 -> 386,675 (-2.6 %),
+cache on 53,025 -> 52,789 (flat).  24 h of 50 req/s in 78 s wall, 0.415x that run's bare model (~133,000/s: a fast
 day), peak RSS 155 MiB where it was 166.  Every output byte for byte the same.  What did it:
 
 - an event line's text after its time kept by kind and detail (a shed event per refused call, ~0.6 a request
   with the cache off: -1.7 %); a call or event line's time written as ``round(at, 6)``'s ``.6f`` text without
   trailing zeros (exact from 1e-4 s to 2**32 s, a test checks: -1.3 %);
-- the shed round's calls (the queue-full reason kept by its count, ``release`` of a closed breaker, no mode
-  evaluation without auto modes, ``call_llm``'s timeout clamp and result: -1.9 %);
+- the breaker asks ``state()`` only when OPEN in ``release`` and ``on_success``, as ``would_admit`` did;
 - a leak: ``RetryBudget`` pruned its log only when asked ``can_retry``, so without retries it kept every
   attempt's time (live too); it prunes as it records now (-11 MiB at 24 h with the cache on).
 Dropped: an inlined mixer in ``KeyedRandom.random`` and a per-provider generator factory (-0.64 %, a second
 copy of the mixer), ``Router.choose`` writing out ``_is_healthy`` (-0.8 %, the rule twice), and ``_step``
-scheduling a provider call's ``Timeout`` by hand on SimPy's private heap (-1.5 %, SimPy's internals).
+scheduling a provider call's ``Timeout`` by hand on SimPy's private heap (-1.5 %, SimPy's internals); on
+review, the limiter's queue-full reason kept by its count (state the config already fixes), the validators'
+fast tests written out beside ``check_time`` and ``_check_duration``, a second ``auto`` test before
+``_evaluate``'s own, and ``call_llm``'s hand-written clamp and positional result (together 381,103 -> 386,675).
 Tried: mypyc.  Compiling the pipeline, ``call_llm`` and the interpreter gave no measurable change (12.7k ->
 12.9k requests per CPU second, cache off: the cost is spread over ~40 functions of plain dataclasses); a
 wider set failed at import (a ``ClassVar`` dataclass, numpy arrays through the typed mixer).  The cache-off

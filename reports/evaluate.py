@@ -127,6 +127,7 @@ def _detect(
     times: FloatArray,
     values: FloatArray,
     grid: FloatArray,
+    lo: IntArray,
     hi: IntArray,
     firing: Sequence[bool],
     degraded: npt.NDArray[np.bool_],
@@ -141,25 +142,26 @@ def _detect(
     if candidates:
         first = int(np.searchsorted(times, fault.at_s, side="left"))
         ks = np.asarray(candidates, dtype=np.int64)
-        lo = np.searchsorted(times, grid[ks] - rule.window_s, side="right").astype(np.int64)
+        los, his, flags = lo[ks], hi[ks], degraded[ks]
         own = np.zeros(len(ks), dtype=np.bool_)
         # the same windows, each sample from before the fault made harmless at the threshold that point uses
         for flag in (False, True):
-            at = degraded[ks] == flag
+            at = flags == flag
             if at.any():
-                base = int(lo[at].min())
-                part = values[base:int(hi[ks][at].max())].copy()
+                base = int(los[at].min())
+                part = values[base:int(his[at].max())].copy()
                 cut = max(first - base, 0)
                 threshold = rule.threshold_for(flag)
                 part[:cut] = _harmless(rule, part[:cut], threshold)
-                fires = np.asarray(_judge(rule, part, lo[at] - base, hi[ks][at] - base, degraded[ks][at])[3])
+                a_lo, a_hi = los[at] - base, his[at] - base
+                fires = np.asarray(_judge(rule, part, a_lo, a_hi, flags[at])[3])
                 if rule.aggregation != "count":
                     # a mean or a percentile of values held at the threshold can round a ulp past it: firing
                     # also needs a record from the start on that breaches it (exact sums make counts safe)
                     breach = part > threshold if rule.comparison == ">" else part < threshold
                     seen = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(breach)])
-                    since = np.maximum(lo[at] - base, cut)
-                    fires &= seen[np.maximum(hi[ks][at] - base, since)] > seen[since]
+                    since = np.maximum(a_lo, cut)
+                    fires &= seen[np.maximum(a_hi, since)] > seen[since]
                 own[at] = fires
         hit = next((float(grid[k]) for k, f in zip(candidates, own.tolist(), strict=True) if f), None)
     return Detection(fault.index, fault.at_s, hit, None if hit is None else hit - fault.at_s)
@@ -196,7 +198,7 @@ def _evaluate_rule(
         RulePoint(t, v, th, k, f, e)
         for t, v, th, k, f, e in zip(grid.tolist(), aggregated, thresholds, n.tolist(), firing, evaluable, strict=True)
     ]
-    detections = [_detect(rule, times, values, grid, hi, firing, degraded, f, end_s) for f in faults]
+    detections = [_detect(rule, times, values, grid, lo, hi, firing, degraded, f, end_s) for f in faults]
     return RuleEvaluation.of(rule, points, detections)
 
 

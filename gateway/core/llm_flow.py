@@ -161,8 +161,7 @@ def call_llm(
         if not_before:
             out: AbstractSet[str] = excluded | spent | {p for p, at in not_before.items() if at > now}
         elif excluded or spent:
-            # both are read before anything adds to them below: one of them alone needs no copy
-            out = (excluded | spent if spent else excluded) if excluded else spent
+            out = excluded | spent
         else:
             out = _NONE   # the first try of most calls: no sets to build
         provider = stack.router.choose(now, rng, exclude=out)
@@ -232,15 +231,13 @@ def call_llm(
         stack.retry_budget.record_attempt(clock.now(), after_backoff)
         after_backoff = False
         started = clock.now()
-        left, timeout = deadline_at - started, stack.call_timeout_s[provider]
-        timeout = left if left < timeout else timeout   # max(0.0, min(timeout, left)),
-        timeout = timeout if timeout > 0.0 else 0.0     # without two builtin calls
+        timeout = max(0.0, min(stack.call_timeout_s[provider], deadline_at - started))
         result = yield CallProvider(provider, request, timeout, probe, request_id)
         attempts += 1
         finished = clock.now()
         stack.record_call(provider, started, finished, result, probe, request_id)
         if isinstance(result, Completion):
-            return LlmResult(result, False, key, attempts, tuple(failures) if failures else ())
+            return LlmResult(result, cache_key=key, attempts=attempts, failures=tuple(failures))
         failures.append(result)
         blockers[provider] = _blocker(result, finished)
         if result.kind is FailureKind.RATE_LIMITED and result.retry_after_s:

@@ -259,9 +259,8 @@ class CircuitBreaker:
         self.release(now)
 
     def on_success(self, now: float, duration_s: float) -> None:
-        if not duration_s >= 0.0:   # once a call: the check's call only when it raises
-            self._check_duration("on_success", duration_s)
-        state = self._state
+        self._check_duration("on_success", duration_s)
+        state = self._state   # as ``state`` does: only an OPEN breaker can move before it answers
         if state is BreakerState.OPEN:
             state = self.state(now)
         if state is BreakerState.CLOSED:

@@ -13,7 +13,6 @@ expression, everywhere, so a booked ``x = s + window_s`` is never off by a round
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 
 from units.frozen_init import frozen_init
@@ -65,7 +64,7 @@ class Shed:
 
 
 class RateLimitQueue:
-    __slots__ = ("_full", "_starts", "_tokens", "_total_tokens", "config", "last_work")
+    __slots__ = ("_starts", "_tokens", "_total_tokens", "config", "last_work")
 
     def __init__(self, config: LimiterConfig | None = None) -> None:
         if config is None:
@@ -79,9 +78,6 @@ class RateLimitQueue:
         self._total_tokens = 0
         #: Entries inspected by the last ``reserve``: the proof that it is O(log), not a loop over time.
         self.last_work = 0
-        #: the last "queue full" shed reason and the count it names: a full queue sheds most calls past
-        #: the provider's rpm, nearly always with the same count (a pure function of it and the config)
-        self._full: tuple[int, str] = (-1, "")
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -111,8 +107,7 @@ class RateLimitQueue:
     # -- booking -------------------------------------------------------------------------------
 
     def reserve(self, now: float, tokens: int) -> Admit | Shed:
-        if type(now) is not float or not -math.inf < now < math.inf:   # check_time's own test, without its call
-            check_time("RateLimitQueue.reserve", now)
+        check_time("RateLimitQueue.reserve", now)
         if (type(tokens) is not int or tokens < 0) and (
                 isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
             raise ValueError(f"RateLimitQueue.reserve: tokens must be an integer >= 0, got {tokens!r}")
@@ -129,17 +124,15 @@ class RateLimitQueue:
             return Admit(now)
         self._prune(now)
         start = self._earliest_start(now, tokens)
-        starts = self._starts
-        waiting = len(starts) - bisect.bisect_right(starts, now)   # ``queued(now)``
+        waiting = self.queued(now)
         if start > now and waiting >= cfg.max_queue:
             # Room appears when the waiter `max_queue` places from the back has started.
-            idx = len(starts) - max(cfg.max_queue, 1)
-            free_at = starts[idx] if cfg.max_queue > 0 else start
-            full = self._full
-            if full[0] != waiting:
-                full = self._full = (
-                    waiting, f"rate-limit queue full: {waiting} requests waiting (max_queue {cfg.max_queue})")
-            return Shed(max(free_at - now, 0.001), full[1])
+            idx = len(self._starts) - max(cfg.max_queue, 1)
+            free_at = self._starts[idx] if cfg.max_queue > 0 else start
+            return Shed(
+                retry_after_s=max(free_at - now, 0.001),
+                reason=f"rate-limit queue full: {waiting} requests waiting (max_queue {cfg.max_queue})",
+            )
         wait = start - now
         if wait > cfg.max_wait_s:
             return Shed(

@@ -180,7 +180,8 @@ class ModeController:
         self._samples: deque[tuple[float, bool, bool, float]] = deque(maxlen=self.config.max_samples)
         self._next_eval = float("-inf")
         self.listener_errors = 0
-        #: what ``state`` answers until a mode's setting or automatic state changes (None: work it out again)
+        #: what ``state`` answers until a mode's manual setting or automatic state changes (every request
+        #: asks; None: work it out again)
         self._state: Modes | None = None
 
     # -- inputs --------------------------------------------------------------------------------
@@ -189,8 +190,7 @@ class ModeController:
         if not latency_s >= 0.0:
             raise ValueError(f"ModeController.observe: latency_s must be >= 0, got {latency_s!r}")
         self._samples.append((now, not ok and not rate_limited, rate_limited, latency_s))
-        if self.config.auto:   # ``_evaluate`` does nothing else without auto modes
-            self._evaluate(now)
+        self._evaluate(now)
 
     def set_manual(
         self,
