@@ -42,6 +42,14 @@ Tried: mypyc.  Compiling the pipeline, ``call_llm`` and the interpreter gave no 
 12.9k requests per CPU second, cache off: the cost is spread over ~40 functions of plain dataclasses); a
 wider set failed at import (a ``ClassVar`` dataclass, numpy arrays through the typed mixer).  The cache-off
 target (0.25x) needs ~2.6x, which no such step gives: it stays not met, at ~0.10x.
+Also tried (2026-12-03, session 11): Cython 3.3 in pure-Python mode (annotation typing off, so the code is
+the same) over 83 modules: the gateway's core and policies, sim, workload, units and the fault engine.  Cache
+off 12,579 -> 12,839 requests/s (+2 %, within the noise), cache on 50,946 -> 45,002 (-12 %), bare model
+~130k/s on both sides.  CPython 3.11's specialising interpreter already runs this attribute- and call-heavy
+code about as fast as Cython's generic object code does, so no compiler tried here closes the gap.  The
+counts say why: 0.25x is <= 31 us a request here (four bare requests' worth), against 79 us measured, spread
+over ~317 Python function calls a request (cProfile: 19.0 M calls for 59,936 requests, ~2.1 SimPy steps and
+~1.1 provider calls each) with no function above ~7 % of the time.
 
 Ninth and tenth stages (2026-12-02, sessions 8 and 9; session 8 wrote a kept answer's tail once, callgrind
 68,474 -> 64,576; session 9, callgrind instructions per request, cache on, (Ir(240 s) - Ir(120 s)) / requests
