@@ -22,13 +22,21 @@ one twice as long, CPU seconds: linear in run length reads ~2x, quadratic ~4x.
 Targets (issue 9 item 5): ratio >= 0.25x the bare model; 24 h of 50 req/s in < 3 min.
 
 Eleventh stage (2026-12-03, session 10; three helpers' branches, two kept in part; callgrind instructions per
-request, (Ir(240 s) - Ir(120 s)) / requests between, PYTHONHASHSEED=0): cache off 397,110 -> 386,675 (-2.6 %),
-cache on 53,025 -> 52,789 (flat).  24 h of 50 req/s in 78 s wall, 0.415x that run's bare model (~133,000/s: a fast
-day), peak RSS 155 MiB where it was 166.  Every output byte for byte the same.  What did it:
+request, (Ir(240 s) - Ir(120 s)) / requests between, PYTHONHASHSEED=0): cache off 397,110 -> 386,675 (-2.6 %;
+392,428 once session 11's review took the event memo back out, below), cache on 53,025 -> 52,789 (52,082).  24 h
+of 50 req/s in 78 s wall, 0.415x that run's bare model (~133,000/s: a fast day), peak RSS 155 MiB where it was
+166.  Every output byte for byte the same.  What did it:
 
-- an event line's text after its time kept by kind and detail (a shed event per refused call, ~0.6 a request
-  with the cache off: -1.7 %); a call or event line's time written as ``round(at, 6)``'s ``.6f`` text without
-  trailing zeros (exact from 1e-4 s to 2**32 s, a test checks: -1.3 %);
+- a call or event line's time written as ``round(at, 6)``'s ``.6f`` text without trailing zeros (exact from
+  1e-4 s to 2**32 s, a test checks: -1.3 %);
+- (taken back out on session 11's review) an event line's text after its time kept by kind and detail.  A shed
+  event's reason carries its wait to the millisecond ("next start in 57.662s"), so 440 of 7,124 events hit in
+  240 s of the cache-off set-up, and a unique event cost 2.29 us with the memo against 1.04 us without
+  (``timeit``, 20,000 reasons).  Callgrind read it -1.7 % cache off all the same (385,816 against 392,428
+  instructions a request, each twice), which its hits cannot account for (~0.05 %), and +2.5 % cache on
+  (53,363 against 52,082); wall time did not show it: 5
+  alternating pairs of 1,200 s cache off, 13,698 against 13,648 requests per CPU second (spread
+  13,174-13,924).  A memo whose own mechanism cannot explain its gain was not worth its 20 lines;
 - the breaker asks ``state()`` only when OPEN in ``release`` and ``on_success``, as ``would_admit`` did;
 - a leak: ``RetryBudget`` pruned its log only when asked ``can_retry``, so without retries it kept every
   attempt's time (live too); it prunes as it records now (-11 MiB at 24 h with the cache on).

@@ -101,32 +101,14 @@ def _event_line(at: float, kind: str, detail: dict[str, Any]) -> str | None:
     (a shed event per refused call: ~0.6 a request with the cache off), or None, which ``_encode`` then takes.
     Same bytes (a test checks).
     """
-    if not (type(at) is float and -_INF < at < _INF and type(detail) is dict):
+    if not (type(at) is float and -_INF < at < _INF and type(kind) is str and type(detail) is dict):
         return None
-    key = (kind, *detail.items())
-    try:
-        rest = _EVENT_REST.get(key)
-    except TypeError:   # an unhashable value: not a string, so not a line this writes
-        return None
-    if rest is None:
-        if type(kind) is not str:
+    items = []
+    for name, value in detail.items():
+        if type(name) is not str or type(value) is not str:
             return None
-        items = []
-        for name, value in detail.items():
-            if type(name) is not str or type(value) is not str:
-                return None
-            items.append(f"{_string(name)}: {_string(value)}")
-        rest = f'"kind": {_string(kind)}, "detail": {{{", ".join(items)}}}}}'
-        if len(_EVENT_REST) < _EVENT_REST_MAX:
-            _EVENT_REST[key] = rest
-    return f'{{"t_s": {_rounded_text(at)}, {rest}'
-
-
-#: an event line after its time, by its kind and detail items, kept when they are all exact strings (pure,
-#: bounded; a shed event's provider and reason take a few values each, and formatting them was most of its
-#: line).  A key equal to a kept one is of equal strings: no plain value of another type equals a str.
-_EVENT_REST: dict[tuple[Any, ...], str] = {}
-_EVENT_REST_MAX = 4096
+        items.append(f"{_string(name)}: {_string(value)}")
+    return f'{{"t_s": {_rounded_text(at)}, "kind": {_string(kind)}, "detail": {{{", ".join(items)}}}}}'
 
 
 class JsonlWriter:

@@ -40,15 +40,3 @@ def test_the_generated_events_reached_the_formatter() -> None:
     test_an_event_line_is_the_encoder_s_line_or_declined()
     assert any(formatted) and not all(formatted)
 
-
-@settings(max_examples=200)
-@given(st.lists(times, min_size=2, max_size=4), st.sampled_from(["shed", "breaker", "qwen"]),
-       st.dictionaries(st.sampled_from(["provider", "reason", "é"]), st.sampled_from(["qwen", "full", '"\\', "x"]),
-                       max_size=2))
-def test_a_detail_seen_before_writes_the_encoder_s_line_again(ts: list[Any], kind: str, detail: dict[str, str]
-                                                               ) -> None:
-    for t_s in ts:   # the first line keeps the text after the time; the others are written from it
-        record = {"t_s": round(t_s, 6) if type(t_s) is float else t_s, "kind": kind, "detail": dict(detail)}
-        line = _event_line(t_s, kind, dict(detail))
-        assert line is None or line == PLAIN_ENCODER.encode(record)
-        assert (line is not None) == (type(t_s) is float and math.isfinite(t_s))
