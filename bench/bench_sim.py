@@ -268,7 +268,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
 from fake_providers.faults.plan import FaultPlan  # noqa: E402
 from gateway.config import config_from_mapping  # noqa: E402
 from reports.io import load_run  # noqa: E402
